@@ -1,0 +1,37 @@
+"""LiteDepth (ECCV 2022 workshops) as a Hugging Face transformers model.
+
+Importing the package registers `litedepth` with `AutoConfig`,
+`AutoModelForDepthEstimation` and `AutoImageProcessor`, so
+`pipeline("depth-estimation", model=...)` works for LiteDepth checkpoints, and
+marks the classes for `register_for_auto_class` so that saved checkpoints carry
+their code and load with `trust_remote_code=True` where the package is absent.
+"""
+
+from pathlib import Path
+
+from transformers import AutoConfig, AutoImageProcessor, AutoModelForDepthEstimation
+
+from .configuration_litedepth import LiteDepthConfig
+from .image_processing_litedepth import LiteDepthImageProcessor
+from .modeling_litedepth import LiteDepthForDepthEstimation, LiteDepthPreTrainedModel
+
+__version__ = "0.1.0"
+
+DEFAULT_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
+"""The embedded checkpoint: trained from scratch here on TUM RGB-D freiburg1_rpy (see its README)."""
+
+AutoConfig.register(LiteDepthConfig.model_type, LiteDepthConfig, exist_ok=True)
+AutoModelForDepthEstimation.register(LiteDepthConfig, LiteDepthForDepthEstimation, exist_ok=True)
+AutoImageProcessor.register(LiteDepthConfig, slow_image_processor_class=LiteDepthImageProcessor, exist_ok=True)
+
+LiteDepthConfig.register_for_auto_class()
+LiteDepthForDepthEstimation.register_for_auto_class("AutoModelForDepthEstimation")
+LiteDepthImageProcessor.register_for_auto_class("AutoImageProcessor")
+
+__all__ = [
+    "DEFAULT_CHECKPOINT",
+    "LiteDepthConfig",
+    "LiteDepthForDepthEstimation",
+    "LiteDepthImageProcessor",
+    "LiteDepthPreTrainedModel",
+]

@@ -1,0 +1,219 @@
+"""LiteDepth image processor: PIL/numpy only (no torchvision), identical on transformers 4.57 and 5.x.
+
+Only standard-library, numpy, PIL, torch and transformers imports: this file is
+copied next to saved weights for `trust_remote_code=True` loading.
+"""
+
+from typing import Optional, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps
+from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def image_to_float_rgb(image) -> np.ndarray:
+    """Any PIL image, numpy array or torch tensor -> float32 (H, W, 3) in [0, 1].
+
+    PIL: EXIF orientation applied, any mode (1, L, P, RGBA, CMYK, I;16, I, F) made RGB;
+    alpha is dropped. Arrays: HW, HWC or CHW with 1, 3 or 4 channels; uint8 (0-255),
+    uint16 (0-65535) or float (0-1, or 0-255 when the maximum exceeds 1).
+    """
+    if isinstance(image, Image.Image):
+        image = ImageOps.exif_transpose(image)
+        if image.mode in SIXTEEN_BIT_MODES:
+            array = np.asarray(image, dtype=np.float32) / 65535.0
+        elif image.mode == "F":
+            array = np.asarray(image, dtype=np.float32)
+        else:
+            if image.mode in ("P", "PA"):  # palette transparency must go through RGBA
+                image = image.convert("RGBA")
+            array = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    elif isinstance(image, torch.Tensor):
+        array = image.detach().cpu().numpy()
+    elif isinstance(image, np.ndarray):
+        array = image
+    else:
+        raise TypeError(f"Unsupported image type {type(image).__name__}: pass a PIL image, numpy array or torch tensor.")
+    return array_to_float_rgb(array)
+
+
+def array_to_float_rgb(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 3 and array.shape[-1] not in (1, 3, 4) and array.shape[0] in (1, 3, 4):
+        array = np.moveaxis(array, 0, -1)  # CHW -> HWC
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"Expected an image of shape (H, W), (H, W, C) or (C, H, W) with C in 1/3/4, got {array.shape}")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"Empty image of shape {array.shape}")
+    if array.dtype == np.bool_:
+        array = array.astype(np.float32)
+    elif array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    elif array.dtype == np.uint16:
+        array = array.astype(np.float32) / 65535.0
+    elif np.issubdtype(array.dtype, np.integer):
+        array = array.astype(np.float32) / (255.0 if array.max() <= 255 else 65535.0)
+    else:
+        array = array.astype(np.float32)
+        if not np.isfinite(array).all():
+            raise ValueError("Image contains NaN or infinite values")
+        if array.min() < 0 or array.max() > 255:
+            raise ValueError(f"Float image values must lie in [0, 1] (or [0, 255]), got [{array.min()}, {array.max()}]")
+        if array.max() > 1.0:
+            array = array / 255.0
+    array = array[..., :3] if array.shape[-1] >= 3 else np.repeat(array, 3, axis=-1)
+    return np.clip(array, 0.0, 1.0)
+
+
+def resize_float_image(array: np.ndarray, height: int, width: int, resample=Image.BILINEAR) -> np.ndarray:
+    """Resize float (H, W, C) channel by channel in PIL's 32-bit float mode (antialiased, no 8-bit rounding)."""
+    if array.shape[:2] == (height, width):
+        return array
+    channels = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(array[..., c])).resize((width, height), resample))
+        for c in range(array.shape[-1])
+    ]
+    return np.stack(channels, axis=-1)
+
+
+class LiteDepthImageProcessor(BaseImageProcessor):
+    r"""Prepares images for LiteDepth and turns its output into depth maps at the images' sizes.
+
+    Resize to `size` (bilinear, aspect ratio not kept: LiteDepth sees whole frames), then
+    `(x - 0.5) / 0.5` on [0, 1] values, i.e. the paper's `(x - 127.5) / 127.5`.
+
+    Args:
+        do_resize (`bool`, defaults to True): resize to `size`.
+        size (`dict`, defaults to `{"height": 128, "width": 160}`): both multiples of 32.
+        do_normalize (`bool`, defaults to True): apply `image_mean`/`image_std`.
+        image_mean, image_std (`list[float]`, default 0.5): per-channel normalisation of [0, 1] values.
+        depth_resample (`str`, defaults to `"bilinear"`): how predictions are resized to the
+            requested sizes in `post_process_depth_estimation`.
+    """
+
+    model_input_names = ["pixel_values"]
+
+    def __init__(
+        self,
+        do_resize: bool = True,
+        size: Optional[dict] = None,
+        do_normalize: bool = True,
+        image_mean=(0.5, 0.5, 0.5),
+        image_std=(0.5, 0.5, 0.5),
+        depth_resample: str = "bilinear",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.do_resize = do_resize
+        self.size = self._check_size(size if size is not None else {"height": 128, "width": 160})
+        self.do_normalize = do_normalize
+        self.image_mean = [float(v) for v in image_mean]
+        self.image_std = [float(v) for v in image_std]
+        if len(self.image_mean) != 3 or len(self.image_std) != 3 or min(self.image_std) <= 0:
+            raise ValueError(f"image_mean/image_std need 3 values, std > 0; got {image_mean}, {image_std}")
+        if depth_resample not in ("nearest", "bilinear", "bicubic"):
+            raise ValueError(f"depth_resample must be nearest, bilinear or bicubic, got {depth_resample!r}")
+        self.depth_resample = depth_resample
+
+    @staticmethod
+    def _check_size(size) -> dict:
+        if not isinstance(size, dict) or set(size) != {"height", "width"}:
+            raise ValueError(f"size must be a dict with 'height' and 'width', got {size!r}")
+        if any(int(v) <= 0 or int(v) % 32 for v in size.values()):
+            raise ValueError(f"size height and width must be positive multiples of 32, got {size}")
+        return {"height": int(size["height"]), "width": int(size["width"])}
+
+    def to_dict(self) -> dict:
+        """Serialise without `image_processor_type`/`auto_map`: AutoImageProcessor then resolves the
+        class from the model config (registered, or its `auto_map` under `trust_remote_code`).
+
+        With them, transformers 4.57 logs a "slow image processor" warning, and the 5.x
+        depth pipeline looks for a *video* processor through that `auto_map` and prompts
+        for remote code even when `litedepth_hf` is imported.
+        """
+        output = super().to_dict()
+        output.pop("image_processor_type", None)
+        output.pop("auto_map", None)
+        return output
+
+    def preprocess(
+        self,
+        images,
+        do_resize: Optional[bool] = None,
+        size: Optional[dict] = None,
+        do_normalize: Optional[bool] = None,
+        return_tensors: Optional[str] = None,
+        **kwargs,
+    ) -> BatchFeature:
+        """Images (one, or a list/batch of mixed types and sizes) -> `pixel_values` (B, 3, H, W)."""
+        do_resize = self.do_resize if do_resize is None else do_resize
+        size = self._check_size(size) if size is not None else self.size
+        do_normalize = self.do_normalize if do_normalize is None else do_normalize
+
+        if isinstance(images, (Image.Image, str)) or (
+            isinstance(images, (np.ndarray, torch.Tensor)) and images.ndim in (2, 3)
+        ):
+            images = [images]
+        elif isinstance(images, (np.ndarray, torch.Tensor)) and images.ndim == 4:
+            images = list(images)
+        elif not isinstance(images, (list, tuple)) or len(images) == 0:
+            raise ValueError("images must be an image or a non-empty list of images")
+
+        mean = np.asarray(self.image_mean, dtype=np.float32)
+        std = np.asarray(self.image_std, dtype=np.float32)
+        arrays = []
+        for image in images:
+            if isinstance(image, str):
+                image = load_image_file(image)
+            array = image_to_float_rgb(image)
+            if do_resize:
+                array = resize_float_image(array, size["height"], size["width"])
+            if do_normalize:
+                array = (array - mean) / std
+            arrays.append(np.ascontiguousarray(array.transpose(2, 0, 1)))
+
+        if len({a.shape for a in arrays}) > 1:
+            if return_tensors is not None:
+                raise ValueError("Images of different sizes cannot be batched without do_resize=True")
+            return BatchFeature(data={"pixel_values": arrays})
+        return BatchFeature(data={"pixel_values": np.stack(arrays)}, tensor_type=return_tensors)
+
+    def post_process_depth_estimation(self, outputs, target_sizes=None) -> list:
+        """Model outputs -> `[{"predicted_depth": (H, W) tensor in metres}]`, resized to `target_sizes`.
+
+        `target_sizes` is a list of (height, width), one per image (what the transformers
+        depth-estimation pipeline passes), or None to keep the model's resolution.
+        """
+        predicted = outputs["predicted_depth"] if not isinstance(outputs, torch.Tensor) else outputs
+        if predicted.ndim == 4:
+            predicted = predicted.squeeze(1)
+        if target_sizes is not None and len(target_sizes) != len(predicted):
+            raise ValueError(f"Got {len(target_sizes)} target sizes for a batch of {len(predicted)} depth maps")
+        results = []
+        for index, depth in enumerate(predicted):
+            if target_sizes is not None:
+                height, width = (int(v) for v in target_sizes[index])
+                if (height, width) != tuple(depth.shape):
+                    align = False if self.depth_resample != "nearest" else None
+                    depth = F.interpolate(
+                        depth[None, None].float(), size=(height, width), mode=self.depth_resample, align_corners=align
+                    )[0, 0].clamp_min(torch.finfo(torch.float32).tiny)
+            results.append({"predicted_depth": depth})
+        return results
+
+
+def load_image_file(path) -> Image.Image:
+    """Open an image file fully, with a clear error for missing or corrupt files."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy() if image.mode != "P" else image.convert("RGBA")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Image file not found: {path}") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ValueError(f"Cannot read image {path}: {error}") from None

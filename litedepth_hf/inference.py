@@ -1,0 +1,68 @@
+"""Batch inference shared by the CLI, evaluation and export parity checks."""
+
+from pathlib import Path
+from typing import Iterable, Union
+
+import numpy as np
+import torch
+from PIL import Image
+from transformers import AutoImageProcessor, AutoModelForDepthEstimation
+
+from . import DEFAULT_CHECKPOINT
+
+
+def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu", **kwargs):
+    """(model, image processor) from a folder or Hub id; the embedded checkpoint when None.
+
+    Any `AutoModelForDepthEstimation` works, not only LiteDepth (evaluation compares against peers).
+    """
+    name_or_path = str(name_or_path or DEFAULT_CHECKPOINT)
+    if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
+        raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")
+    model = AutoModelForDepthEstimation.from_pretrained(name_or_path, **kwargs).to(device).eval()
+    processor = AutoImageProcessor.from_pretrained(name_or_path, **kwargs)
+    return model, processor
+
+
+@torch.inference_mode()
+def predict_depth(model, processor, images: Iterable, batch_size: int = 8) -> list:
+    """Images (PIL/arrays, any sizes) -> list of float32 depth maps (H, W) at each image's size."""
+    images = list(images)
+    device = next(model.parameters()).device
+    results = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        sizes = [_size(image) for image in batch]
+        inputs = processor(batch, return_tensors="pt").to(device)
+        outputs = model(**inputs)
+        for item in processor.post_process_depth_estimation(outputs, target_sizes=sizes):
+            results.append(item["predicted_depth"].float().cpu().numpy())
+    return results
+
+
+def _size(image) -> tuple:
+    """(height, width) of a PIL image or an HW/HWC array (after EXIF rotation for PIL)."""
+    if isinstance(image, Image.Image):
+        width, height = image.size
+        # EXIF orientations 5-8 are 90-degree rotations: the processor will swap the sides.
+        return (width, height) if image.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (height, width)
+    array = np.asarray(image)
+    return tuple(array.shape[1:]) if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (
+        1, 3, 4) else tuple(array.shape[:2])
+
+
+def evaluate_dataset(model, processor, dataset, batch_size: int = 8, keep: int = 0) -> tuple:
+    """Metrics of a model over an RGB-D dataset (MAI protocol), and the first `keep` (rgb, gt, pred) triples."""
+    from .data import example_arrays
+    from .metrics import depth_metrics
+
+    predictions, targets, kept = [], [], []
+    for start in range(0, len(dataset), batch_size):
+        rows = [example_arrays(dataset[i]) for i in range(start, min(start + batch_size, len(dataset)))]
+        depths = predict_depth(model, processor, [rgb for rgb, _, _ in rows], batch_size=batch_size)
+        for (rgb, gt, _), depth in zip(rows, depths):
+            predictions.append(depth)
+            targets.append(gt)
+            if len(kept) < keep:
+                kept.append((rgb, gt, depth))
+    return depth_metrics(predictions, targets), kept

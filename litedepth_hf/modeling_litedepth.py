@@ -1,0 +1,311 @@
+"""LiteDepth: a truncated MobileNetV3-Small-minimal encoder and a ~15 k-parameter decoder.
+
+Only relative imports of `configuration_litedepth` are allowed here: this file is
+copied next to saved weights for `trust_remote_code=True` loading.
+"""
+
+from typing import Optional, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import AutoBackbone, PreTrainedModel
+from transformers.modeling_outputs import DepthEstimatorOutput
+
+from .configuration_litedepth import LiteDepthConfig
+
+# MobileNetV3-Small "minimal" (ReLU, no squeeze-excite, no hard-swish), stages 0-4 of
+# timm's `tf_mobilenetv3_small_minimal_100`; the final 1x1 conv to 576 is dropped.
+# Each block: (kind, kernel, stride, expansion ratio, output channels).
+MOBILENETV3_SMALL_MINIMAL = (
+    (("ds", 3, 2, 1.0, 16),),
+    (("ir", 3, 2, 4.5, 24), ("ir", 3, 1, 3.67, 24)),
+    (("ir", 3, 2, 4.0, 40), ("ir", 3, 1, 6.0, 40), ("ir", 3, 1, 6.0, 40)),
+    (("ir", 3, 1, 3.0, 48), ("ir", 3, 1, 3.0, 48)),
+    (("ir", 3, 2, 6.0, 96), ("ir", 3, 1, 6.0, 96), ("ir", 3, 1, 6.0, 96)),
+)
+STEM_CHANNELS = 16
+
+
+def make_divisible(value: float, divisor: int = 8) -> int:
+    """Round a channel count to a multiple of `divisor`, never more than 10 % down (timm's rule)."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+class ConvBnReLU(nn.Sequential):
+    def __init__(self, in_channels, out_channels, kernel_size=1, stride=1, groups=1, relu=True):
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, kernel_size // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(out_channels, eps=1e-3),
+            nn.ReLU(inplace=True) if relu else nn.Identity(),
+        )
+
+
+class DepthwiseSeparable(nn.Module):
+    """Depthwise 3x3 + pointwise linear projection (timm's `DepthwiseSeparableConv`, no SE)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride):
+        super().__init__()
+        self.conv_dw = ConvBnReLU(in_channels, in_channels, kernel_size, stride, groups=in_channels)
+        self.conv_pw = ConvBnReLU(in_channels, out_channels, relu=False)
+        self.has_skip = stride == 1 and in_channels == out_channels
+
+    def forward(self, x):
+        y = self.conv_pw(self.conv_dw(x))
+        return x + y if self.has_skip else y
+
+
+class InvertedResidual(nn.Module):
+    """Expand 1x1 -> depthwise -> project 1x1 (linear), residual when shapes allow."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, expansion):
+        super().__init__()
+        mid = make_divisible(in_channels * expansion)
+        self.conv_pw = ConvBnReLU(in_channels, mid)
+        self.conv_dw = ConvBnReLU(mid, mid, kernel_size, stride, groups=mid)
+        self.conv_pwl = ConvBnReLU(mid, out_channels, relu=False)
+        self.has_skip = stride == 1 and in_channels == out_channels
+
+    def forward(self, x):
+        y = self.conv_pwl(self.conv_dw(self.conv_pw(x)))
+        return x + y if self.has_skip else y
+
+
+class MobileNetV3SmallMinimalEncoder(nn.Module):
+    """Native truncated MobileNetV3-Small-minimal; returns the stage outputs named by `out_indices`.
+
+    Symmetric padding (not TF "same") keeps ONNX/TFLite graphs free of pad ops.
+    """
+
+    def __init__(self, width_multiplier: float = 1.0, out_indices=(0, 1, 3, 4)):
+        super().__init__()
+        channels = make_divisible(STEM_CHANNELS * width_multiplier)
+        self.stem = ConvBnReLU(3, channels, 3, stride=2)
+        stages = []
+        stage_channels = []
+        for stage in MOBILENETV3_SMALL_MINIMAL:
+            blocks = []
+            for kind, kernel, stride, expansion, out_channels in stage:
+                out_channels = make_divisible(out_channels * width_multiplier)
+                if kind == "ds":
+                    blocks.append(DepthwiseSeparable(channels, out_channels, kernel, stride))
+                else:
+                    blocks.append(InvertedResidual(channels, out_channels, kernel, stride, expansion))
+                channels = out_channels
+            stages.append(nn.Sequential(*blocks))
+            stage_channels.append(channels)
+        self.stages = nn.ModuleList(stages)
+        if sorted(out_indices) != list(out_indices) or not set(out_indices) <= set(range(len(stages))):
+            raise ValueError(f"out_indices must be increasing stage indices in 0..{len(stages) - 1}, got {out_indices}")
+        self.out_indices = tuple(out_indices)
+        self.channels = [stage_channels[i] for i in self.out_indices]
+
+    def forward(self, pixel_values):
+        x = self.stem(pixel_values)
+        features = []
+        for index, stage in enumerate(self.stages):
+            x = stage(x)
+            if index in self.out_indices:
+                features.append(x)
+        return features
+
+
+class TransformersBackboneEncoder(nn.Module):
+    """Any `AutoBackbone` (ResNet, ConvNeXt, ...) giving four maps at strides 4, 8, 16, 32."""
+
+    def __init__(self, backbone_config):
+        super().__init__()
+        self.backbone = AutoBackbone.from_config(backbone_config)
+        self.channels = list(self.backbone.channels)
+        if len(self.channels) != 4:
+            raise ValueError(
+                f"backbone_config must expose 4 feature maps (strides 4, 8, 16, 32) through its out_features, "
+                f"got {len(self.channels)}: {getattr(backbone_config, 'out_features', None)}"
+            )
+
+    def forward(self, pixel_values):
+        return list(self.backbone(pixel_values).feature_maps)
+
+
+class LiteDepthDecoder(nn.Module):
+    """Three 1x1 fusion convs (1/32, 1/16, 1/8), a concat at 1/4, and a 3x3 + 1x1 head.
+
+    Convs have biases and no batch-norm; `forward` also returns each level's
+    pre-activation feature map (coarse to fine) for structure-aware distillation.
+    """
+
+    def __init__(self, encoder_channels, decoder_channels, head_channels):
+        super().__init__()
+        c4, c8, c16, c32 = encoder_channels
+        d32, d16, d8 = decoder_channels
+        self.fuse32 = nn.Conv2d(c32, d32, 1)
+        self.fuse16 = nn.Conv2d(d32 + c16, d16, 1)
+        self.fuse8 = nn.Conv2d(d16 + c8, d8, 1)
+        self.head_conv = nn.Conv2d(d8 + c4, head_channels, 3, padding=1)
+        self.head_out = nn.Conv2d(head_channels, 1, 1)
+        self.head_out.is_depth_head = True
+
+    @staticmethod
+    def _up_cat(x, skip):
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=True)
+        return torch.cat([x, skip], dim=1)
+
+    def forward(self, features):
+        f4, f8, f16, f32 = features
+        h32 = self.fuse32(f32)
+        h16 = self.fuse16(self._up_cat(F.relu(h32), f16))
+        h8 = self.fuse8(self._up_cat(F.relu(h16), f8))
+        h4 = self._up_cat(F.relu(h8), f4)
+        depth = F.relu(self.head_out(F.relu(self.head_conv(h4))))
+        return depth, (h32, h16, h8, h4)
+
+
+def silog_loss(predicted, target, variance_focus: float = 0.15, eps: float = 1e-6):
+    """Scale-invariant log loss, sqrt(var(g) + 0.15 mean(g)^2) over valid pixels (GT > 0, finite).
+
+    The `0.15` term is what makes it *not* fully scale invariant; an all-invalid
+    batch gives 0 (with a graph) instead of NaN.
+    """
+    valid = torch.isfinite(target) & (target > 0)
+    if not bool(valid.any()):
+        return predicted.sum() * 0.0
+    g = torch.log(predicted[valid].clamp_min(eps)) - torch.log(target[valid])
+    mean = g.mean()
+    variance = (g - mean).pow(2).mean()
+    return torch.sqrt(variance + variance_focus * mean.pow(2) + eps)
+
+
+class LiteDepthPreTrainedModel(PreTrainedModel):
+    config_class = LiteDepthConfig
+    base_model_prefix = "litedepth"
+    main_input_name = "pixel_values"
+
+    @torch.no_grad()
+    def _init_weights(self, module):
+        if getattr(module, "is_depth_head", False):
+            # The head ends in a ReLU: start near a plausible depth, not at a dead zero.
+            nn.init.normal_(module.weight, std=1e-3)
+            nn.init.constant_(module.bias, self.config.head_init_depth)
+        elif isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as usual; a code-carrying save also names the image processor in `config.json`.
+
+        The image processor's own `preprocessor_config.json` deliberately carries no
+        `auto_map` (see `LiteDepthImageProcessor.to_dict`), so remote-code loading finds
+        it through the model config instead.
+        """
+        if self._auto_class is not None:
+            auto_map = dict(getattr(self.config, "auto_map", None) or {})
+            auto_map["AutoImageProcessor"] = "image_processing_litedepth.LiteDepthImageProcessor"
+            self.config.auto_map = auto_map
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
+
+class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
+    """LiteDepth monocular depth model; `predicted_depth` is metric depth in metres.
+
+    Example:
+        >>> from transformers import pipeline
+        >>> import litedepth_hf
+        >>> depth = pipeline("depth-estimation", model=litedepth_hf.DEFAULT_CHECKPOINT)
+    """
+
+    def __init__(self, config: LiteDepthConfig):
+        super().__init__(config)
+        if config.backbone_config is not None:
+            self.encoder = TransformersBackboneEncoder(config.backbone_config)
+        else:
+            self.encoder = MobileNetV3SmallMinimalEncoder(config.width_multiplier, config.out_indices)
+        self.decoder = LiteDepthDecoder(self.encoder.channels, config.decoder_channels, config.head_channels)
+        self.post_init()
+
+    def load_timm_encoder_weights(self, state_dict: dict) -> list:
+        """Load ImageNet weights of timm's `(tf_)mobilenetv3_small_minimal_100` into the native encoder.
+
+        timm names are mapped onto ours (`conv_stem`/`bn1` -> `stem`, `blocks.i.j.conv_x`/`bnk` ->
+        `stages.i.j.conv_x`); `blocks.5`, `conv_head` and `classifier` are dropped. Returns the
+        encoder keys left uninitialised (empty when everything matched). `tf_` weights assume
+        TF "same" padding, so expect a small shift before fine-tuning.
+        """
+        if not isinstance(self.encoder, MobileNetV3SmallMinimalEncoder):
+            raise ValueError("load_timm_encoder_weights only applies to the native MobileNetV3 encoder.")
+        ours = self.encoder.state_dict()
+        converted = {}
+        for key, value in state_dict.items():
+            name = key.replace("conv_stem.", "stem.0.").replace("bn1.", "stem.1.") if key.split(".")[0] in (
+                "conv_stem", "bn1") else key
+            if name.startswith("blocks."):
+                parts = name.split(".")
+                stage, block, layer, rest = parts[1], parts[2], parts[3], ".".join(parts[4:])
+                ir = {"conv_pw": "conv_pw.0", "bn1": "conv_pw.1", "conv_dw": "conv_dw.0", "bn2": "conv_dw.1",
+                      "conv_pwl": "conv_pwl.0", "bn3": "conv_pwl.1"}
+                ds = {"conv_dw": "conv_dw.0", "bn1": "conv_dw.1", "conv_pw": "conv_pw.0", "bn2": "conv_pw.1"}
+                mapping = ds if stage == "0" else ir
+                if layer not in mapping:
+                    continue
+                name = f"stages.{stage}.{block}.{mapping[layer]}.{rest}"
+            if name in ours and ours[name].shape == value.shape:
+                converted[name] = value
+        missing = self.encoder.load_state_dict(converted, strict=False).missing_keys
+        return list(missing)
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor,
+        labels: Optional[torch.Tensor] = None,
+        output_hidden_states: Optional[bool] = None,
+        return_dict: Optional[bool] = None,
+        output_size: Optional[tuple] = None,
+        **kwargs,
+    ) -> Union[tuple, DepthEstimatorOutput]:
+        r"""
+        pixel_values (`torch.FloatTensor` of shape `(batch, 3, H, W)`): normalised images, H and W multiples of 32.
+        labels (`torch.FloatTensor` of shape `(batch, h, w)`, *optional*): GT depth in metres, 0/NaN/inf
+            invalid; gives a SILog `loss` with the prediction resized to the labels' size.
+        output_size (`(h, w)`, *optional*): size of `predicted_depth`; defaults to the labels' size when
+            labels are given, else the input size. One resize from the 1/4-resolution map.
+        output_hidden_states (`bool`, *optional*): return the decoder's pre-activation features
+            (1/32, 1/16, 1/8, 1/4), as structure-aware distillation uses them.
+        """
+        output_hidden_states = (
+            output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
+        )
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        if pixel_values.ndim != 4 or pixel_values.shape[1] != 3:
+            raise ValueError(f"pixel_values must be (batch, 3, H, W), got {tuple(pixel_values.shape)}")
+        height, width = pixel_values.shape[-2:]
+        if height % 32 or width % 32:
+            raise ValueError(f"pixel_values height and width must be multiples of 32, got {height}x{width}")
+
+        depth, hidden_states = self.decoder(self.encoder(pixel_values))
+        if output_size is None:
+            output_size = labels.shape[-2:] if labels is not None else (height, width)
+        depth = resize_depth(depth, output_size, self.config.upsample_mode)
+        depth = depth.clamp(self.config.min_depth, self.config.max_depth).squeeze(1)
+
+        loss = silog_loss(depth, labels) if labels is not None else None
+        if not return_dict:
+            output = (depth,) + ((hidden_states,) if output_hidden_states else ())
+            return ((loss,) + output) if loss is not None else output
+        return DepthEstimatorOutput(
+            loss=loss,
+            predicted_depth=depth,
+            hidden_states=hidden_states if output_hidden_states else None,
+        )
+
+
+def resize_depth(depth: torch.Tensor, size, mode: str) -> torch.Tensor:
+    """Resize a (B, 1, h, w) depth map; a no-op when it already has `size`."""
+    size = tuple(int(s) for s in size)
+    if tuple(depth.shape[-2:]) == size:
+        return depth
+    align = False if mode in ("bilinear", "bicubic") else None
+    return F.interpolate(depth, size=size, mode=mode, align_corners=align)

@@ -1,0 +1,150 @@
+"""The image processor takes any image a user has, and its output matches the spec's normalisation."""
+
+import io
+import logging
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from litedepth_hf import LiteDepthImageProcessor
+
+pytestmark = pytest.mark.core
+
+
+@pytest.fixture(scope="module")
+def processor():
+    return LiteDepthImageProcessor()
+
+
+def _check(batch, n=1):
+    pixels = batch["pixel_values"]
+    assert isinstance(pixels, torch.Tensor) and pixels.shape == (n, 3, 128, 160)
+    assert torch.isfinite(pixels).all() and pixels.min() >= -1 and pixels.max() <= 1
+    return pixels
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "1", "CMYK", "I;16", "I", "F"])
+def test_every_pil_mode(processor, real_frame, mode):
+    image, _ = real_frame
+    if mode in ("I;16", "I"):
+        gray = (np.asarray(image.convert("L"), dtype=np.uint16) * 257)
+        converted = Image.fromarray(gray if mode == "I;16" else gray.astype(np.int32), mode=None)
+        assert converted.mode.startswith("I")
+    elif mode == "F":
+        converted = Image.fromarray(np.asarray(image.convert("L"), dtype=np.float32) / 255.0)
+    else:
+        converted = image.convert(mode)
+    pixels = _check(processor(converted, return_tensors="pt"))
+    if mode in ("L", "I;16", "I", "F"):  # grey inputs agree with each other whatever their bit depth
+        reference = processor(image.convert("L"), return_tensors="pt")["pixel_values"]
+        assert torch.allclose(pixels, reference, atol=2e-3)
+
+
+def test_palette_with_transparency(processor, real_frame):
+    image = real_frame[0].convert("P")
+    image.info["transparency"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _check(processor(image, return_tensors="pt"))
+
+
+def test_exif_orientation_is_applied(processor, real_frame):
+    image = real_frame[0]
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: rotate 270 to view
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes(), quality=95)
+    tagged = Image.open(buffer)
+    raw = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+    upright = Image.fromarray(np.ascontiguousarray(np.rot90(raw, k=-1)))  # 90 degrees clockwise, no EXIF
+    a = processor(tagged, return_tensors="pt")["pixel_values"]
+    b = processor(upright, return_tensors="pt")["pixel_values"]
+    assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_normalisation_is_x_minus_127_5_over_127_5(processor):
+    image = np.zeros((128, 160, 3), dtype=np.uint8)
+    image[:, :80] = 255
+    image[:, 80:] = 51
+    pixels = processor(image, return_tensors="pt")["pixel_values"][0]
+    assert torch.allclose(pixels[:, :, :70], torch.tensor(1.0))
+    assert torch.allclose(pixels[:, :, 90:], torch.tensor((51 - 127.5) / 127.5))
+
+
+def test_numpy_and_torch_layouts_agree(processor, real_frame):
+    hwc = np.asarray(real_frame[0])
+    reference = processor(hwc, return_tensors="pt")["pixel_values"]
+    variants = [
+        hwc.transpose(2, 0, 1),                       # CHW uint8
+        hwc.astype(np.float32) / 255.0,               # HWC float in [0, 1]
+        hwc.astype(np.float32),                       # HWC float in [0, 255]
+        torch.from_numpy(hwc.transpose(2, 0, 1).copy()),
+        np.concatenate([hwc, np.full(hwc.shape[:2] + (1,), 255, np.uint8)], axis=-1),  # RGBA
+        hwc.astype(np.uint16) * 257,                  # 16-bit colour
+    ]
+    for variant in variants:
+        assert torch.allclose(processor(variant, return_tensors="pt")["pixel_values"], reference, atol=1e-4)
+
+
+def test_mixed_batch_of_types_and_sizes(processor, real_frame):
+    image = real_frame[0]
+    batch = [image, image.resize((333, 200)), np.asarray(image.convert("L")), torch.rand(3, 64, 64)]
+    _check(processor(batch, return_tensors="pt"), n=4)
+    stacked = torch.rand(2, 3, 50, 70)
+    _check(processor(stacked, return_tensors="pt"), n=2)
+
+
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.full((10, 10, 3), np.nan, dtype=np.float32), "NaN"),
+        (np.zeros((0, 10, 3), dtype=np.uint8), "Empty"),
+        (np.zeros((10, 10, 2), dtype=np.uint8), "shape"),
+        (np.full((4, 4, 3), -3.0, dtype=np.float32), r"\[0, 1\]"),
+        ("definitely/not/here.png", "not found"),
+    ],
+)
+def test_bad_images_name_the_problem(processor, image, message):
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        processor(image, return_tensors="pt")
+
+
+def test_corrupt_file_names_the_problem(processor, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    with pytest.raises(ValueError, match="Cannot read image"):
+        processor(str(broken), return_tensors="pt")
+
+
+@pytest.mark.parametrize("size", [{"height": 100, "width": 160}, {"h": 128, "w": 160}, [128, 160]])
+def test_bad_sizes_are_rejected(size):
+    with pytest.raises(ValueError, match="size"):
+        LiteDepthImageProcessor(size=size)
+
+
+def test_post_process_resizes_per_image(processor):
+    depth = torch.rand(2, 32, 40) + 1.0
+    results = processor.post_process_depth_estimation({"predicted_depth": depth}, target_sizes=[(480, 640), (100, 50)])
+    assert [tuple(r["predicted_depth"].shape) for r in results] == [(480, 640), (100, 50)]
+    assert all(r["predicted_depth"].min() > 0 for r in results)
+    kept = processor.post_process_depth_estimation({"predicted_depth": depth})
+    assert torch.equal(kept[1]["predicted_depth"], depth[1])
+    with pytest.raises(ValueError, match="target sizes"):
+        processor.post_process_depth_estimation({"predicted_depth": depth}, target_sizes=[(10, 10)])
+
+
+def test_saved_config_loads_through_auto_class_silently(processor, tmp_path, caplog):
+    from transformers import AutoImageProcessor
+
+    from litedepth_hf import LiteDepthConfig
+
+    LiteDepthConfig().save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    with caplog.at_level(logging.WARNING), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = AutoImageProcessor.from_pretrained(tmp_path)
+    assert type(loaded) is LiteDepthImageProcessor and loaded.size == processor.size
+    assert not [r for r in caplog.records if r.name.startswith("transformers")], caplog.text
