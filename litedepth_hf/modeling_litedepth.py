@@ -167,13 +167,18 @@ def silog_loss(predicted, target, variance_focus: float = 0.15, eps: float = 1e-
     The `0.15` term is what makes it *not* fully scale invariant; an all-invalid
     batch gives 0 (with a graph) instead of NaN.
     """
-    valid = torch.isfinite(target) & (target > 0)
-    if not bool(valid.any()):
+    valid = (torch.isfinite(target) & (target > 0)).to(predicted.dtype)
+    count = valid.sum()
+    if count == 0:
         return predicted.sum() * 0.0
-    g = torch.log(predicted[valid].clamp_min(eps)) - torch.log(target[valid])
-    mean = g.mean()
-    variance = (g - mean).pow(2).mean()
-    return torch.sqrt(variance + variance_focus * mean.pow(2) + eps)
+    safe_target = torch.where(valid > 0, target, torch.ones_like(target))
+    g = (torch.log(predicted.clamp_min(eps)) - torch.log(safe_target)) * valid  # masked, no compaction
+    mean = g.sum() / count
+    variance = ((g - mean).pow(2) * valid).sum() / count
+    squared = variance + variance_focus * mean.pow(2)
+    # exact sqrt, with a finite (zero) gradient at a perfect fit instead of inf * 0 = NaN
+    positive = squared > 0
+    return torch.where(positive, torch.sqrt(torch.where(positive, squared, torch.ones_like(squared))), squared * 0)
 
 
 class LiteDepthPreTrainedModel(PreTrainedModel):

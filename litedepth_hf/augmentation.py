@@ -1,0 +1,129 @@
+"""Training augmentation: R2 ("random resolution") crop, small rotations, flips, colour jitter, collate.
+
+R2 crop (LiteDepth, ECCV-W 2022): each sample takes one of three crops of the frame,
+(240, 384), (360, 512) or (480, 640) for a 480x640 frame, at a random position. The RGB
+crop is resized by the same fixed factor (3.75 x 4) to (64, 96), (96, 128) or (128, 160);
+the GT stays at crop resolution. Because the factor is shared, a batch of mixed sizes can
+be zero-padded at the bottom/right and the prediction upsampled once to the padded GT:
+padding is invalid depth (0) and is ignored by every loss.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .image_processing_litedepth import resize_float_image
+
+# (crop as a fraction of the frame, RGB input size): the spec's sizes for a 480x640 frame.
+R2_CROPS = (((0.5, 0.6), (64, 96)), ((0.75, 0.8), (96, 128)), ((1.0, 1.0), (128, 160)))
+
+
+@dataclass
+class AugmentConfig:
+    crop: str = "r2"  # "r2" or "fixed" (whole frame -> 128x160: the ablation baseline)
+    rotation_degrees: float = 2.5
+    rotation_p: float = 0.5
+    flip_p: float = 0.5
+    gamma: tuple = (0.9, 1.1)
+    brightness: tuple = (0.75, 1.25)
+    channel_gain: tuple = (0.9, 1.1)
+    input_size: tuple = (128, 160)  # the full-frame input; R2 sizes scale with it
+
+    def __post_init__(self):
+        if self.crop not in ("r2", "fixed"):
+            raise ValueError(f"crop must be 'r2' or 'fixed', got {self.crop!r}")
+
+
+def rotate(rgb: np.ndarray, depth: np.ndarray, degrees: float) -> tuple:
+    """Rotate about the centre: RGB bilinear, depth nearest (no mixed depths); uncovered corners are invalid."""
+    rgb_image = Image.fromarray(rgb).rotate(degrees, resample=Image.BILINEAR)
+    depth_image = Image.fromarray(depth.astype(np.float32), mode="F").rotate(degrees, resample=Image.NEAREST)
+    return np.asarray(rgb_image), np.asarray(depth_image)
+
+
+def color_jitter(rgb: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
+    """Gamma, brightness and per-channel gain on [0, 1] floats, clipped."""
+    out = rgb ** rng.uniform(*config.gamma)
+    out = out * rng.uniform(*config.brightness) * rng.uniform(*config.channel_gain, size=3).astype(np.float32)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def choose_crop(height: int, width: int, rng: np.random.Generator, config: AugmentConfig) -> tuple:
+    """(top, left, crop_h, crop_w, input_h, input_w) for one sample."""
+    full_h, full_w = config.input_size
+    if config.crop == "fixed":
+        return 0, 0, height, width, full_h, full_w
+    (fh, fw), (in_h, in_w) = R2_CROPS[rng.integers(len(R2_CROPS))]
+    scale_h, scale_w = full_h / 128, full_w / 160  # keep the factor shared when input_size differs
+    crop_h, crop_w = round(height * fh), round(width * fw)
+    top = int(rng.integers(0, height - crop_h + 1))
+    left = int(rng.integers(0, width - crop_w + 1))
+    return top, left, crop_h, crop_w, round(in_h * scale_h), round(in_w * scale_w)
+
+
+def augment(rgb: np.ndarray, depth: np.ndarray, rng: np.random.Generator, config: AugmentConfig,
+            intrinsics=None, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> dict:
+    """uint8 RGB (H, W, 3) + depth metres (H, W) -> normalised `pixel_values` (3, h, w), `labels` (the
+    crop, full resolution) and `intrinsics` of the label grid (fx, fy, cx, cy; NaN when unknown)."""
+    if rgb.shape[:2] != depth.shape:
+        raise ValueError(f"RGB {rgb.shape[:2]} and depth {depth.shape} sizes differ")
+    if config.rotation_degrees and rng.random() < config.rotation_p:
+        rgb, depth = rotate(rgb, depth, rng.uniform(-config.rotation_degrees, config.rotation_degrees))
+    frame_width = depth.shape[1]
+    flipped = rng.random() < config.flip_p
+    if flipped:
+        rgb, depth = rgb[:, ::-1], depth[:, ::-1]
+    top, left, crop_h, crop_w, in_h, in_w = choose_crop(*depth.shape, rng, config)
+    rgb = rgb[top : top + crop_h, left : left + crop_w].astype(np.float32) / 255.0
+    depth = depth[top : top + crop_h, left : left + crop_w]
+    rgb = color_jitter(resize_float_image(rgb, in_h, in_w), rng, config)
+    sample = _sample(rgb, depth, mean, std)
+    sample["intrinsics"] = crop_intrinsics(intrinsics, top, left, flipped_width=frame_width if flipped else 0)
+    return sample
+
+
+def eval_sample(rgb: np.ndarray, depth: np.ndarray, intrinsics=None, input_size=(128, 160),
+                mean=(0.5,) * 3, std=(0.5,) * 3) -> dict:
+    """Whole frame, no randomness: what inference sees, with the full-resolution GT."""
+    sample = _sample(resize_float_image(rgb.astype(np.float32) / 255.0, *input_size), depth, mean, std)
+    sample["intrinsics"] = crop_intrinsics(intrinsics, 0, 0)
+    return sample
+
+
+def _sample(rgb01: np.ndarray, depth: np.ndarray, mean, std) -> dict:
+    pixels = (rgb01 - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return {
+        "pixel_values": torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))),
+        "labels": torch.from_numpy(np.array(depth, dtype=np.float32)),  # a copy: frames may be cached/read-only
+    }
+
+
+def pad_collate(samples: list) -> dict:
+    """Zero-pad `pixel_values` and `labels` (0 = invalid depth) bottom/right to the batch's largest.
+
+    Per-sample `intrinsics` (fx, fy, cx, cy of the label grid; NaN when unknown) are stacked.
+    """
+    batch = {}
+    for key in ("pixel_values", "labels"):
+        tensors = [s[key] for s in samples]
+        height = max(t.shape[-2] for t in tensors)
+        width = max(t.shape[-1] for t in tensors)
+        out = tensors[0].new_zeros((len(tensors),) + tensors[0].shape[:-2] + (height, width))
+        for i, t in enumerate(tensors):
+            out[i, ..., : t.shape[-2], : t.shape[-1]] = t
+        batch[key] = out
+    batch["intrinsics"] = torch.stack([s["intrinsics"] for s in samples])
+    return batch
+
+
+def crop_intrinsics(intrinsics, top: int, left: int, flipped_width: int = 0) -> torch.Tensor:
+    """Intrinsics (fx, fy, cx, cy) after cropping at (top, left); NaN stays NaN."""
+    if intrinsics is None:
+        return torch.full((4,), math.nan)
+    fx, fy, cx, cy = (intrinsics[k] for k in ("fx", "fy", "cx", "cy"))
+    if flipped_width:
+        cx = flipped_width - 1 - cx
+    return torch.tensor([fx, fy, cx - left, cy - top], dtype=torch.float32)

@@ -1,0 +1,166 @@
+"""LiteDepth's four training losses and their combination, fixed or dynamically re-weighted.
+
+Every term uses valid pixels only (GT > 0 and finite), is exactly 0 for a perfect
+prediction, and returns a zero that still carries a graph when nothing is valid, so a
+batch of holes never produces NaN.
+"""
+
+import math
+from typing import Optional
+
+import torch
+from torch import nn
+
+from .modeling_litedepth import silog_loss
+
+DEFAULT_WEIGHTS = {"silog": 1.0, "gradient": 0.25, "virtual_normal": 2.5, "robust": 0.6}
+# NYU-like focal lengths (pixels at 480x640) for data whose intrinsics are unknown.
+FALLBACK_FOCAL = (518.86, 519.47)
+
+
+def valid_mask(target: torch.Tensor) -> torch.Tensor:
+    return torch.isfinite(target) & (target > 0)
+
+
+def _zero(predicted: torch.Tensor) -> torch.Tensor:
+    return predicted.sum() * 0.0
+
+
+def silog(predicted, target, variance_focus: float = 0.15, **_):
+    """sqrt(var(g) + 0.15 mean(g)^2) with g = ln pred - ln gt (see `modeling_litedepth.silog_loss`)."""
+    return silog_loss(predicted, target, variance_focus=variance_focus)
+
+
+def gradient(predicted, target, **_):
+    """L1 between the x and y finite differences of ln depth, over pairs whose two GT pixels are valid."""
+    valid = valid_mask(target)
+    log_pred = torch.log(predicted.clamp_min(1e-6))
+    log_gt = torch.log(torch.where(valid, target, torch.ones_like(target)))
+    total, count = _zero(predicted), 0
+    for dim in (-1, -2):
+        pair = (valid.narrow(dim, 1, valid.shape[dim] - 1) & valid.narrow(dim, 0, valid.shape[dim] - 1)).float()
+        pairs = pair.sum()
+        if pairs > 0:  # masked mean: faster than boolean indexing on large maps
+            total = total + ((log_pred.diff(dim=dim) - log_gt.diff(dim=dim)).abs() * pair).sum() / pairs
+            count += 1
+    return total / max(count, 1)
+
+
+def robust(predicted, target, **_):
+    """Barron's loss with alpha = 1 (pseudo-Huber), scale 2: sqrt((e/2)^2 + 1) - 1 on e = pred - gt."""
+    valid = valid_mask(target).float()
+    count = valid.sum()
+    if count == 0:
+        return _zero(predicted)
+    error = predicted - torch.nan_to_num(target, nan=0.0, posinf=0.0, neginf=0.0)
+    return ((torch.sqrt((error / 2) ** 2 + 1) - 1) * valid).sum() / count
+
+
+def virtual_normal(
+    predicted,
+    target,
+    intrinsics: Optional[torch.Tensor] = None,
+    sample_ratio: float = 0.15,
+    max_triplets: int = 8192,
+    collinear_cos: float = 0.867,
+    min_distance: float = 0.01,
+    min_depth: float = 0.1,
+    generator: Optional[torch.Generator] = None,
+    **_,
+):
+    """Virtual-normal loss: L1 between normals of planes through random triplets of back-projected points.
+
+    Per image: sample `sample_ratio` x valid pixels (at most `max_triplets`) as triplets of valid GT
+    pixels with depth >= `min_depth`; drop triplets whose GT points are nearly collinear (an edge
+    cosine above `collinear_cos`) or nearly coincident (closer than `min_distance` on every axis).
+    `intrinsics` (B, 4) = fx, fy, cx, cy of the label grid; NaN rows use NYU-like focal lengths.
+    """
+    batch, height, width = target.shape
+    losses = []
+    for b in range(batch):
+        valid = (valid_mask(target[b]) & (target[b] >= min_depth)).flatten().nonzero().squeeze(1)
+        count = min(int(valid.numel() * sample_ratio), max_triplets)
+        if count < 1 or valid.numel() < 3:
+            continue
+        fx, fy, cx, cy = _intrinsics(intrinsics, b, height, width)
+        picks = valid[torch.randint(valid.numel(), (count, 3), generator=generator, device=valid.device)]
+        ys, xs = (picks // width).float(), (picks % width).float()
+        rays = torch.stack([(xs - cx) / fx, (ys - cy) / fy, torch.ones_like(xs)], dim=-1)  # (count, 3, 3)
+        gt_points = rays * target[b].flatten()[picks].unsqueeze(-1)
+        pred_points = rays * predicted[b].flatten()[picks].unsqueeze(-1)
+        keep = _well_formed(gt_points, collinear_cos, min_distance)
+        if not keep.any():
+            continue
+        gt_normal = _normals(gt_points[keep])
+        pred_normal = _normals(pred_points[keep])
+        losses.append((gt_normal - pred_normal).abs().sum(-1).mean())
+    return torch.stack(losses).mean() if losses else _zero(predicted)
+
+
+def _intrinsics(intrinsics, index: int, height: int, width: int) -> tuple:
+    if intrinsics is not None and bool(torch.isfinite(intrinsics[index]).all()):
+        return tuple(float(v) for v in intrinsics[index])
+    return FALLBACK_FOCAL[0], FALLBACK_FOCAL[1], (width - 1) / 2, (height - 1) / 2
+
+
+def _well_formed(points: torch.Tensor, collinear_cos: float, min_distance: float) -> torch.Tensor:
+    edges = torch.stack([points[:, 1] - points[:, 0], points[:, 2] - points[:, 0], points[:, 2] - points[:, 1]], 1)
+    coincident = (edges.abs() < min_distance).all(-1).any(-1)
+    unit = edges / edges.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    cosines = torch.stack([(unit[:, 0] * unit[:, 1]).sum(-1), (unit[:, 0] * unit[:, 2]).sum(-1),
+                           (unit[:, 1] * unit[:, 2]).sum(-1)], 1).abs()
+    return ~coincident & (cosines < collinear_cos).all(-1)
+
+
+def _normals(points: torch.Tensor) -> torch.Tensor:
+    normal = torch.cross(points[:, 1] - points[:, 0], points[:, 2] - points[:, 0], dim=-1)
+    return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+
+
+LOSS_TERMS = {"silog": silog, "gradient": gradient, "virtual_normal": virtual_normal, "robust": robust}
+
+
+class LiteDepthLoss(nn.Module):
+    """Weighted sum of the chosen terms; `weighting="dynamic"` learns one uncertainty s_i per term.
+
+    Dynamic: L = sum_i L_i / (2 s_i^2) + log(1 + s_i^2), with s_i initialised so that
+    1 / (2 s_i^2) equals the fixed weight: training starts from the paper's weights.
+    The s_i are parameters of this module: give them to the optimiser.
+    """
+
+    def __init__(self, terms=("silog", "gradient", "virtual_normal", "robust"), weighting: str = "fixed",
+                 weights: Optional[dict] = None):
+        super().__init__()
+        unknown = [t for t in terms if t not in LOSS_TERMS]
+        if unknown or not terms:
+            raise ValueError(f"Unknown loss terms {unknown}; choose from {list(LOSS_TERMS)}")
+        if weighting not in ("fixed", "dynamic"):
+            raise ValueError(f"weighting must be 'fixed' or 'dynamic', got {weighting!r}")
+        self.terms = list(terms)
+        self.weighting = weighting
+        self.fixed_weights = {t: float((weights or DEFAULT_WEIGHTS)[t]) for t in self.terms}
+        if weighting == "dynamic":
+            init = [math.sqrt(1.0 / (2.0 * self.fixed_weights[t])) for t in self.terms]
+            self.log_scales = nn.Parameter(torch.log(torch.tensor(init)))
+
+    def weights(self) -> dict:
+        """Effective weight of each term (1 / (2 s^2) when dynamic)."""
+        if self.weighting == "fixed":
+            return dict(self.fixed_weights)
+        s2 = torch.exp(2 * self.log_scales.detach())
+        return {t: float(1.0 / (2.0 * s2[i])) for i, t in enumerate(self.terms)}
+
+    def forward(self, predicted, target, intrinsics=None) -> tuple:
+        """(total loss, {term: value}) for predictions and GT of the same (B, H, W) shape."""
+        if predicted.shape != target.shape:
+            raise ValueError(f"Prediction {tuple(predicted.shape)} and GT {tuple(target.shape)} differ in shape")
+        values = {t: LOSS_TERMS[t](predicted, target, intrinsics=intrinsics) for t in self.terms}
+        if self.weighting == "fixed":
+            total = sum(self.fixed_weights[t] * v for t, v in values.items())
+        else:
+            s2 = torch.exp(2 * self.log_scales)
+            total = sum(values[t] / (2 * s2[i]) + torch.log1p(s2[i]) for i, t in enumerate(self.terms))
+        if not torch.isfinite(total):
+            bad = {t: float(v) for t, v in values.items() if not torch.isfinite(v)}
+            raise FloatingPointError(f"Non-finite loss terms {bad or values}: check the inputs and learning rate")
+        return total, {t: v.detach() for t, v in values.items()}

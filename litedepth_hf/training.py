@@ -1,0 +1,171 @@
+"""Training with 🤗 Trainer: augmented RGB-D datasets, the multi-term loss, metrics and curves."""
+
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+from transformers import Trainer
+
+from .augmentation import AugmentConfig, augment, eval_sample, pad_collate
+from .data import example_arrays
+from .losses import LiteDepthLoss
+
+LOSS_STATE_FILE = "loss_state.safetensors"
+
+
+class RGBDTrainingDataset(torch.utils.data.Dataset):
+    """A `datasets.Dataset` from `litedepth_hf.data`, decoded once and augmented per access.
+
+    Training samples draw their augmentation from torch's RNG, which Trainer seeds and
+    checkpoints, so runs are reproducible and resumes continue the same stream.
+    `cache=True` keeps decoded frames in memory (~2.2 MB per 640x480 pair).
+    """
+
+    def __init__(self, dataset, train: bool, augment_config: Optional[AugmentConfig] = None, cache: bool = True,
+                 image_mean=(0.5, 0.5, 0.5), image_std=(0.5, 0.5, 0.5), input_size=(128, 160)):
+        self.dataset = dataset
+        self.train = train
+        self.config = augment_config or AugmentConfig(input_size=tuple(input_size))
+        self.cache = {} if cache else None
+        self.mean, self.std, self.input_size = tuple(image_mean), tuple(image_std), tuple(input_size)
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def decoded(self, index: int) -> tuple:
+        if self.cache is not None and index in self.cache:
+            return self.cache[index]
+        item = example_arrays(self.dataset[index])
+        if self.cache is not None:
+            self.cache[index] = item
+        return item
+
+    def __getitem__(self, index: int) -> dict:
+        rgb, depth, intrinsics = self.decoded(index)
+        if not self.train:
+            return eval_sample(rgb, depth, intrinsics, self.input_size, self.mean, self.std)
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, ())))
+        return augment(rgb, depth, rng, self.config, intrinsics, self.mean, self.std)
+
+
+class LiteDepthTrainer(Trainer):
+    """Trainer whose loss is `LiteDepthLoss` (four terms, fixed or dynamic weights), logged term by term.
+
+    The loss module's learnable weights join the optimiser, are averaged across processes
+    like model gradients, and are saved in every checkpoint (`loss_state.safetensors`).
+    """
+
+    def __init__(self, *args, loss_fn: Optional[LiteDepthLoss] = None, **kwargs):
+        kwargs.setdefault("data_collator", pad_collate)
+        super().__init__(*args, **kwargs)
+        self.loss_fn = (loss_fn or LiteDepthLoss()).to(self.args.device)
+        self._term_sums = defaultdict(float)
+        self._term_steps = 0
+
+    def create_optimizer(self, *args, **kwargs):
+        optimizer = super().create_optimizer(*args, **kwargs)
+        extra = [p for p in self.loss_fn.parameters() if p.requires_grad]
+        known = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        if extra and not all(id(p) in known for p in extra):
+            optimizer.add_param_group({"params": extra, "weight_decay": 0.0})
+        return optimizer
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs["labels"]
+        outputs = model(pixel_values=inputs["pixel_values"], output_size=tuple(labels.shape[-2:]))
+        loss, terms = self.loss_fn(outputs.predicted_depth, labels, inputs.get("intrinsics"))
+        if model.training:
+            for name, value in terms.items():
+                self._term_sums[name] += float(value)
+            self._term_steps += 1
+        return (loss, outputs) if return_outputs else loss
+
+    def training_step(self, model, inputs, *args, **kwargs):
+        loss = super().training_step(model, inputs, *args, **kwargs)
+        if self.args.world_size > 1:  # the loss weights live outside the DDP-wrapped model
+            for parameter in self.loss_fn.parameters():
+                if parameter.grad is not None:
+                    parameter.grad = self.accelerator.reduce(parameter.grad, reduction="mean")
+        return loss
+
+    def log(self, logs, *args, **kwargs):
+        if "loss" in logs and self._term_steps:
+            for name, total in self._term_sums.items():
+                logs[f"loss_{name}"] = round(total / self._term_steps, 6)
+            if self.loss_fn.weighting == "dynamic":
+                logs.update({f"weight_{name}": round(w, 6) for name, w in self.loss_fn.weights().items()})
+            self._term_sums.clear()
+            self._term_steps = 0
+        super().log(logs, *args, **kwargs)
+
+    def _save_optimizer_and_scheduler(self, output_dir):
+        super()._save_optimizer_and_scheduler(output_dir)
+        if list(self.loss_fn.parameters()) and self.args.should_save:
+            from safetensors.torch import save_file
+
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.loss_fn.state_dict().items()},
+                      os.path.join(output_dir, LOSS_STATE_FILE))
+
+    def _load_optimizer_and_scheduler(self, checkpoint):
+        super()._load_optimizer_and_scheduler(checkpoint)
+        path = Path(checkpoint or "") / LOSS_STATE_FILE
+        if checkpoint and path.is_file():
+            from safetensors.torch import load_file
+
+            self.loss_fn.load_state_dict({k: v.to(self.args.device) for k, v in load_file(str(path)).items()})
+
+
+def make_compute_metrics(runtime_ms: Optional[float] = None):
+    """`compute_metrics` for Trainer, through the `evaluate` module shipped in the package."""
+    import evaluate
+
+    metric = evaluate.load(str(Path(__file__).parent / "depth_metric"))
+
+    def compute_metrics(eval_prediction):
+        predictions = eval_prediction.predictions
+        predictions = predictions[0] if isinstance(predictions, (tuple, list)) else predictions
+        labels = eval_prediction.label_ids  # Trainer pads with -100 across batches: <= 1 mm, so ignored
+        return metric.compute(predictions=list(predictions), references=list(labels), runtime_ms=runtime_ms)
+
+    return compute_metrics
+
+
+def plot_training_curves(log_history: list, path: str) -> Optional[str]:
+    """Loss terms, learning rate, learned weights and eval metrics against step, as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = defaultdict(list)
+    for entry in log_history:
+        for key, value in entry.items():
+            if key != "step" and isinstance(value, (int, float)) and "step" in entry:
+                series[key].append((entry["step"], value))
+    panels = [
+        ("training loss", [k for k in series if k == "loss" or k.startswith("loss_")]),
+        ("learning rate", [k for k in series if k == "learning_rate"]),
+        ("loss weights", [k for k in series if k.startswith("weight_")]),
+        ("dev metrics", [k for k in series if k in ("eval_si_rmse", "eval_abs_rel", "eval_rmse", "eval_delta1")]),
+    ]
+    panels = [(title, keys) for title, keys in panels if keys]
+    if not panels:
+        return None
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
+    for axis, (title, keys) in zip(axes[0], panels):
+        for key in keys:
+            steps, values = zip(*series[key])
+            axis.plot(steps, values, label=key.replace("eval_", ""))
+        axis.set_title(title)
+        axis.set_xlabel("step")
+        if title == "training loss":
+            axis.set_yscale("log")
+        axis.legend(fontsize=7)
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -1,0 +1,155 @@
+#!/usr/bin/env python
+"""Train LiteDepth on RGB-D data with 🤗 Trainer; run it as `accelerate launch scripts/train.py ...`.
+
+All `transformers.TrainingArguments` flags work; the defaults follow the paper (Adam with
+eps 1e-3, lr 4e-3, warm-up then polynomial decay to 1e-3 x lr... see --help), plus ours:
+
+  accelerate launch scripts/train.py --train_data ../shared/data/tum_fr1_rpy \\
+      --eval_data ../shared/data/tum_fr3_cabinet --output_dir runs/litedepth \\
+      --num_train_epochs 150 --per_device_train_batch_size 8
+
+The output folder ends with the model (safetensors + config + image processor), metrics,
+a training-curve PNG and tensorboard logs; checkpoints resume with --resume_from_checkpoint.
+"""
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+# This folder's evaluate.py would shadow the `evaluate` package that the Trainer's metrics load.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import torch
+from transformers import HfArgumentParser, TrainingArguments, set_seed
+
+from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation, LiteDepthImageProcessor
+from litedepth_hf.augmentation import AugmentConfig
+from litedepth_hf.data import load_depth_dataset
+from litedepth_hf.losses import LOSS_TERMS, LiteDepthLoss
+from litedepth_hf.training import LiteDepthTrainer, RGBDTrainingDataset, make_compute_metrics, plot_training_curves
+
+
+@dataclass
+class ScriptArguments:
+    train_data: str = field(metadata={"help": "training set: manifest folder, rgb/+depth/ folder, or Hub dataset id"})
+    eval_data: Optional[str] = field(default=None, metadata={"help": "dev set, same forms (metrics each eval)"})
+    depth_scale: Optional[float] = field(
+        default=None, metadata={"help": "stored depth per metre for folders without meta.json (MAI mm: 1000)"})
+    model_name_or_path: Optional[str] = field(
+        default=None, metadata={"help": "start from this checkpoint (folder or Hub id) instead of scratch"})
+    config: Optional[str] = field(
+        default=None, metadata={"help": "LiteDepthConfig JSON file or inline JSON for a new model (default: paper)"})
+    losses: str = field(default="silog,gradient,virtual_normal,robust",
+                        metadata={"help": f"comma-separated loss terms from {list(LOSS_TERMS)}"})
+    loss_weighting: str = field(default="dynamic", metadata={"help": "fixed (1/0.25/2.5/0.6) or dynamic"})
+    crop: str = field(default="r2", metadata={"help": "r2 (random resolution crop) or fixed (whole frame)"})
+    max_depth: float = field(default=10.0, metadata={"help": "output clamp for a new model, metres (Kinect: 10)"})
+    lr_floor_ratio: float = field(default=1e-3, metadata={"help": "poly decay ends at lr x this"})
+    cache_decoded: bool = field(default=True, metadata={"help": "keep decoded frames in RAM (2.2 MB per pair)"})
+    max_train_samples: Optional[int] = field(default=None, metadata={"help": "use only the first N training pairs"})
+
+
+PAPER_DEFAULTS = {
+    "learning_rate": 4e-3,
+    "adam_epsilon": 1e-3,
+    "weight_decay": 0.0,
+    "max_grad_norm": 35.0,
+    "lr_scheduler_type": "polynomial",
+    "warmup_steps": 100,
+    "per_device_train_batch_size": 8,
+    "per_device_eval_batch_size": 8,
+    "num_train_epochs": 150,
+    "logging_steps": 20,
+    "save_strategy": "epoch",
+    "save_total_limit": 2,
+    "report_to": "tensorboard",
+    "remove_unused_columns": False,
+    "dataloader_pin_memory": torch.cuda.is_available(),
+}
+
+
+def parse_args(argv=None):
+    parser = HfArgumentParser((ScriptArguments, TrainingArguments))
+    parser.set_defaults(**PAPER_DEFAULTS)
+    if "overwrite_output_dir" not in TrainingArguments.__dataclass_fields__:  # gone in transformers 5
+        parser.add_argument("--overwrite_output_dir", action="store_true",
+                            help="allow writing into a non-empty --output_dir")
+    parsed = parser.parse_args_into_dataclasses(args=argv)
+    script_args, training_args = parsed[0], parsed[1]
+    overwrite = getattr(training_args, "overwrite_output_dir", False) or any(
+        getattr(extra, "overwrite_output_dir", False) for extra in parsed[2:])
+    return script_args, training_args, overwrite
+
+
+def build_model(script_args):
+    if script_args.model_name_or_path:
+        return LiteDepthForDepthEstimation.from_pretrained(script_args.model_name_or_path)
+    kwargs = {"max_depth": script_args.max_depth}
+    if script_args.config:
+        text = Path(script_args.config).read_text() if Path(script_args.config).is_file() else script_args.config
+        try:
+            kwargs.update(json.loads(text))
+        except json.JSONDecodeError as error:
+            raise SystemExit(f"--config is neither a JSON file nor inline JSON: {error}")
+    return LiteDepthForDepthEstimation(LiteDepthConfig(**kwargs))
+
+
+def main(argv=None):
+    script_args, training_args, overwrite = parse_args(argv)
+    output_dir = Path(training_args.output_dir)
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not training_args.resume_from_checkpoint and not overwrite:
+        raise SystemExit(f"{output_dir} is not empty: pass --resume_from_checkpoint, --overwrite_output_dir, "
+                         "or another --output_dir (nothing was changed)")
+    if training_args.lr_scheduler_type == "polynomial" and not training_args.lr_scheduler_kwargs:
+        training_args.lr_scheduler_kwargs = {"lr_end": training_args.learning_rate * script_args.lr_floor_ratio,
+                                             "power": 1.0}
+    set_seed(training_args.seed)
+
+    model = build_model(script_args)
+    processor = LiteDepthImageProcessor(size={"height": model.config.image_size[0], "width": model.config.image_size[1]})
+    augment_config = AugmentConfig(crop=script_args.crop, input_size=tuple(model.config.image_size))
+    common = {"cache": script_args.cache_decoded, "image_mean": processor.image_mean,
+              "image_std": processor.image_std, "input_size": tuple(model.config.image_size)}
+    train_data = load_depth_dataset(script_args.train_data, script_args.depth_scale)
+    if script_args.max_train_samples:
+        train_data = train_data.select(range(min(script_args.max_train_samples, len(train_data))))
+    train_set = RGBDTrainingDataset(train_data, train=True, augment_config=augment_config, **common)
+    eval_set = None
+    if script_args.eval_data:
+        eval_set = RGBDTrainingDataset(load_depth_dataset(script_args.eval_data, script_args.depth_scale),
+                                       train=False, **common)
+    elif training_args.eval_strategy != "no":
+        training_args.eval_strategy = "no"
+
+    loss_fn = LiteDepthLoss(terms=[t.strip() for t in script_args.losses.split(",") if t.strip()],
+                            weighting=script_args.loss_weighting)
+    trainer = LiteDepthTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_set,
+        eval_dataset=eval_set,
+        loss_fn=loss_fn,
+        compute_metrics=make_compute_metrics() if eval_set is not None else None,
+        processing_class=processor,
+    )
+    result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model()
+    metrics = dict(result.metrics)
+    if eval_set is not None:
+        metrics.update(trainer.evaluate())
+    if trainer.is_world_process_zero():
+        run = {"script_args": vars(script_args), "metrics": metrics, "num_processes": training_args.world_size,
+               "log_history": trainer.state.log_history}
+        (output_dir / "training_run.json").write_text(json.dumps(run, indent=2, default=str) + "\n")
+        curve = plot_training_curves(trainer.state.log_history, str(output_dir / "training_curves.png"))
+        print(json.dumps(metrics, indent=2))
+        print(f"model, training_run.json{', training_curves.png' if curve else ''} in {output_dir}")
+    if training_args.push_to_hub:
+        trainer.push_to_hub()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

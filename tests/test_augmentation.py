@@ -1,0 +1,86 @@
+"""R2 crop sizes, RGB/GT alignment, padding and intrinsics bookkeeping."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from litedepth_hf.augmentation import AugmentConfig, augment, pad_collate
+
+NO_NOISE = dict(rotation_p=0.0, gamma=(1, 1), brightness=(1, 1), channel_gain=(1, 1))
+EXPECTED = {(64, 96): (240, 384), (96, 128): (360, 512), (128, 160): (480, 640)}
+
+
+def test_r2_crop_sizes_on_a_real_frame(real_frame):
+    rgb, depth = np.asarray(real_frame[0]), real_frame[1]
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        sample = augment(rgb, depth, rng, AugmentConfig())
+        pixels, labels = tuple(sample["pixel_values"].shape[-2:]), tuple(sample["labels"].shape)
+        assert EXPECTED[pixels] == labels
+        seen.add(pixels)
+    assert seen == set(EXPECTED)  # all three sizes are drawn
+
+
+def test_fixed_crop_is_the_whole_frame(real_frame):
+    rgb, depth = np.asarray(real_frame[0]), real_frame[1]
+    sample = augment(rgb, depth, np.random.default_rng(0), AugmentConfig(crop="fixed", flip_p=0.0, **NO_NOISE))
+    assert sample["pixel_values"].shape == (3, 128, 160)
+    np.testing.assert_array_equal(sample["labels"].numpy(), depth)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rgb_and_gt_stay_aligned(seed):
+    """A bright square with a near depth: after crop/flip, both land on the same place (factor 3.75 x 4)."""
+    rgb = np.zeros((480, 640, 3), np.uint8)
+    depth = np.full((480, 640), 3.0, np.float32)
+    rgb[200:320, 260:420] = 255
+    depth[200:320, 260:420] = 1.0
+    sample = augment(rgb, depth, np.random.default_rng(seed), AugmentConfig(flip_p=0.5, **NO_NOISE))
+    bright = sample["pixel_values"][0].numpy() > 0
+    near = sample["labels"].numpy() < 2
+    if not near.any():
+        pytest.skip("this crop missed the square")
+    ys, xs = np.nonzero(bright)
+    gys, gxs = np.nonzero(near)
+    # bounding boxes agree once scaled back to label pixels (within a couple of input pixels)
+    assert abs(ys.min() * 3.75 - gys.min()) <= 8 and abs((ys.max() + 1) * 3.75 - (gys.max() + 1)) <= 8
+    assert abs(xs.min() * 4 - gxs.min()) <= 8 and abs((xs.max() + 1) * 4 - (gxs.max() + 1)) <= 8
+
+
+def test_rotation_keeps_depth_values_and_marks_corners_invalid(real_frame):
+    rgb, depth = np.asarray(real_frame[0]), real_frame[1]
+    config = AugmentConfig(crop="fixed", rotation_p=1.0, flip_p=0.0, gamma=(1, 1), brightness=(1, 1), channel_gain=(1, 1))
+    labels = augment(rgb, depth, np.random.default_rng(3), config)["labels"].numpy()
+    assert labels[0, 0] == 0 or labels[0, -1] == 0 or labels[-1, 0] == 0 or labels[-1, -1] == 0
+    assert set(np.unique(labels[labels > 0])) <= set(np.unique(depth))  # nearest: no invented depths
+
+
+def test_pad_collate_pads_with_invalid_depth():
+    small = {"pixel_values": torch.ones(3, 64, 96), "labels": torch.ones(240, 384), "intrinsics": torch.zeros(4)}
+    large = {"pixel_values": torch.ones(3, 128, 160), "labels": torch.ones(480, 640), "intrinsics": torch.zeros(4)}
+    batch = pad_collate([small, large])
+    assert batch["pixel_values"].shape == (2, 3, 128, 160) and batch["labels"].shape == (2, 480, 640)
+    assert batch["labels"][0, 240:].abs().sum() == 0 and batch["labels"][0, :, 384:].abs().sum() == 0
+    assert batch["labels"][0, :240, :384].min() == 1
+
+
+def test_intrinsics_follow_crop_and_flip():
+    rgb = np.zeros((480, 640, 3), np.uint8)
+    depth = np.ones((480, 640), np.float32)
+    intrinsics = {"fx": 500.0, "fy": 500.0, "cx": 300.0, "cy": 250.0}
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        sample = augment(rgb, depth, rng, AugmentConfig(crop="fixed", **NO_NOISE), intrinsics)
+        fx, fy, cx, cy = sample["intrinsics"].tolist()
+        assert (fx, fy, cy) == (500.0, 500.0, 250.0)
+        assert cx in (300.0, 639 - 300.0)
+    unknown = augment(rgb, depth, np.random.default_rng(0), AugmentConfig())["intrinsics"]
+    assert all(math.isnan(v) for v in unknown.tolist())
+
+
+def test_bad_crop_mode_is_rejected():
+    with pytest.raises(ValueError, match="crop"):
+        AugmentConfig(crop="random")

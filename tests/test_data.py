@@ -1,0 +1,72 @@
+"""Dataset loaders on the real frames: manifest, MAI-style folders, saved 🤗 datasets; depth in metres."""
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from litedepth_hf.data import depth_in_metres, example_arrays, load_depth_dataset
+
+
+def test_manifest_folder(train_dir):
+    dataset = load_depth_dataset(train_dir)
+    assert len(dataset) == 120
+    rgb, depth, intrinsics = example_arrays(dataset[0])
+    assert rgb.shape == (480, 640, 3) and rgb.dtype == np.uint8
+    assert depth.shape == (480, 640) and depth.dtype == np.float32
+    raw = np.asarray(Image.open(train_dir / "depth" / "0000.png"))
+    np.testing.assert_allclose(depth, raw / 5000.0, rtol=1e-6)
+    assert intrinsics == pytest.approx({"fx": 517.3, "fy": 516.5, "cx": 318.6, "cy": 255.3})
+
+
+def test_mai_layout_in_millimetres_gives_the_same_metres(train_dir, tmp_path):
+    for sub in ("rgb", "depth"):
+        (tmp_path / sub).mkdir()
+    for name in ("0000", "0006"):
+        shutil.copy(train_dir / "rgb" / f"{name}.png", tmp_path / "rgb" / f"{name}.png")
+        tum = np.asarray(Image.open(train_dir / "depth" / f"{name}.png")).astype(np.float64)
+        Image.fromarray(np.round(tum / 5.0).astype(np.uint16)).save(tmp_path / "depth" / f"{name}.png")  # mm
+    dataset = load_depth_dataset(tmp_path, depth_scale=1000.0)
+    reference = load_depth_dataset(train_dir)
+    _, mai, intrinsics = example_arrays(dataset[1])
+    _, tum, _ = example_arrays(reference[1])
+    assert intrinsics is None
+    assert np.abs(mai - tum).max() <= 0.0006  # rounding to whole millimetres
+    with pytest.raises(ValueError, match="depth_scale"):
+        load_depth_dataset(tmp_path)
+
+
+def test_saved_datasets_folder_and_float_depth(tmp_path):
+    import datasets
+
+    depth = np.full((8, 10), 2.5, np.float32)
+    depth[0, 0], depth[1, 1], depth[2, 2] = np.nan, np.inf, -1
+    table = datasets.Dataset.from_dict({"image": [Image.new("RGB", (10, 8))], "depth": [Image.fromarray(depth)]})
+    table.save_to_disk(tmp_path / "saved")
+    dataset = load_depth_dataset(tmp_path / "saved")
+    _, metres, _ = example_arrays(dataset[0])
+    assert metres[0, 0] == 0 and metres[1, 1] == 0 and metres[2, 2] == 0 and metres[3, 3] == 2.5
+
+
+def test_depth_conversion_rejects_bad_input():
+    with pytest.raises(ValueError, match="depth_scale"):
+        depth_in_metres(np.ones((2, 2)), 0)
+    with pytest.raises(ValueError, match="single-channel"):
+        depth_in_metres(np.ones((2, 2, 3)), 1.0)
+
+
+def test_missing_and_broken_folders_name_the_problem(tmp_path, train_dir):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_depth_dataset(tmp_path / "nope")
+    (tmp_path / "rgb").mkdir()
+    (tmp_path / "depth").mkdir()
+    shutil.copy(train_dir / "rgb" / "0000.png", tmp_path / "rgb" / "a.png")
+    shutil.copy(train_dir / "depth" / "0000.png", tmp_path / "depth" / "b.png")
+    with pytest.raises(ValueError, match="no partner"):
+        load_depth_dataset(tmp_path, depth_scale=5000)
+    bad = tmp_path / "manifest_set"
+    bad.mkdir()
+    (bad / "manifest.csv").write_text("id,rgb,depth\nx,rgb/x.png,depth/x.png\n")
+    with pytest.raises(FileNotFoundError, match="meta.json"):
+        load_depth_dataset(bad)

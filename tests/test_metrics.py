@@ -1,0 +1,61 @@
+"""Metrics equal hand-computed values, follow the MAI protocol, and match the `evaluate` module."""
+
+import math
+
+import numpy as np
+import pytest
+
+from litedepth_hf.metrics import depth_metrics, image_metrics, mai_score
+
+
+def test_hand_computed_values():
+    pred = np.array([[1.0, 2.0], [4.0, 0.0005]])  # the last prediction is below 1 mm: clamped to 1 mm
+    gt = np.array([[1.0, 1.0], [5.0, 0.0]])       # the last GT is invalid
+    m = image_metrics(pred, gt)
+    d = np.log([1.0, 2.0, 0.8])
+    assert m["si_rmse"] == pytest.approx(np.std(d))
+    assert m["rmse"] == pytest.approx(math.sqrt((0 + 1 + 1) / 3))
+    assert m["abs_rel"] == pytest.approx((0 + 1 + 0.2) / 3)
+    assert m["sq_rel"] == pytest.approx((0 + 1 / 1 + 1 / 5) / 3)
+    assert m["log10"] == pytest.approx((0 + math.log10(2) + abs(math.log10(0.8))) / 3)
+    assert m["delta1"] == pytest.approx(1 / 3)  # ratios 1, 2, 1.25: 1.25 is not < 1.25
+    assert m["delta2"] == pytest.approx(2 / 3) and m["delta3"] == pytest.approx(2 / 3)  # 2 > 1.25^3
+
+
+def test_mai_protocol_clamps_and_ignores():
+    gt = np.array([[0.0005, 2.0, np.nan, np.inf]])
+    pred = np.array([[9.0, 2.0, 1.0, 1.0]])
+    m = image_metrics(pred, gt)
+    assert m["rmse"] == 0 and m["si_rmse"] == 0  # only the 2 m pixel counts
+    tiny = image_metrics(np.array([[-1.0, 0.0]]), np.array([[0.002, 0.002]]))
+    assert tiny["abs_rel"] == pytest.approx(0.5)  # both predictions clamped to 1 mm
+
+
+def test_dataset_average_is_per_image_and_skips_empty_gt():
+    a = np.full((4, 4), 2.0)
+    result = depth_metrics([a, a * 2, a], [a, a, np.zeros((4, 4))])
+    assert result["num_images"] == 2 and result["abs_rel"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="valid ground truth"):
+        depth_metrics([a], [np.zeros((4, 4))])
+    with pytest.raises(ValueError, match="differ in size"):
+        image_metrics(a, np.ones((3, 3)))
+
+
+def test_mai_score_formula():
+    assert mai_score(0.311, 37.0) == pytest.approx(2 ** (-6.22) / 37.0)
+    with pytest.raises(ValueError):
+        mai_score(0.3, 0.0)
+
+
+def test_evaluate_module_agrees_with_numpy(dev_dir):
+    import evaluate
+    from PIL import Image
+
+    import litedepth_hf
+
+    gt = [np.asarray(Image.open(dev_dir / "depth" / f"000{i}.png"), dtype=np.float32) / 5000 for i in range(3)]
+    pred = [np.full_like(g, 1.3) + 0.01 * i for i, g in enumerate(gt)]
+    metric = evaluate.load(str(__import__("pathlib").Path(litedepth_hf.__file__).parent / "depth_metric"))
+    result = metric.compute(predictions=pred, references=gt, runtime_ms=20.0)
+    expected = depth_metrics(pred, gt, runtime_ms=20.0)
+    assert result == pytest.approx(expected)

@@ -1,0 +1,81 @@
+"""`scripts/train.py` end to end on real frames: it learns, it resumes exactly, it protects outputs."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def train(output_dir, train_dir, *flags, check=True):
+    command = [sys.executable, str(ROOT / "scripts" / "train.py"), "--train_data", str(train_dir),
+               "--output_dir", str(output_dir), "--report_to", "none", "--disable_tqdm", "true", *flags]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "OMP_NUM_THREADS": "2"})
+    if check:
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result
+
+
+def history(output_dir):
+    return json.loads((Path(output_dir) / "training_run.json").read_text())["log_history"]
+
+
+def test_short_cpu_run_reduces_the_loss(tmp_path, train_dir):
+    out = tmp_path / "run"
+    train(out, train_dir, "--max_train_samples", "16", "--num_train_epochs", "20",
+          "--per_device_train_batch_size", "4", "--logging_steps", "4", "--warmup_steps", "4",
+          "--loss_weighting", "fixed", "--save_strategy", "no")
+    losses = [entry["loss"] for entry in history(out) if "loss" in entry]
+    assert len(losses) >= 10
+    assert sum(losses[-3:]) / 3 < 0.85 * sum(losses[:3]) / 3, losses
+    terms = [entry for entry in history(out) if "loss_silog" in entry]
+    assert terms and all(k in terms[-1] for k in ("loss_gradient", "loss_virtual_normal", "loss_robust"))
+    files = {p.name for p in out.iterdir()}
+    assert {"model.safetensors", "config.json", "preprocessor_config.json", "training_curves.png"} <= files
+    assert not any(f.endswith((".pt", ".pth", ".ckpt")) or f == "pytorch_model.bin" for f in files)
+
+
+def test_resume_continues_the_same_schedule(tmp_path, train_dir):
+    flags = ["--max_train_samples", "8", "--num_train_epochs", "4", "--per_device_train_batch_size", "4",
+             "--logging_steps", "1", "--warmup_steps", "2", "--save_strategy", "epoch", "--save_total_limit", "10",
+             "--seed", "3", "--loss_weighting", "dynamic"]
+    full = tmp_path / "full"
+    train(full, train_dir, *flags)
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    shutil.copytree(full / "checkpoint-4", resumed / "checkpoint-4")  # as if killed after epoch 2
+    assert (resumed / "checkpoint-4" / "loss_state.safetensors").is_file()
+    train(resumed, train_dir, *flags, "--resume_from_checkpoint", str(resumed / "checkpoint-4"))
+
+    def steps(run):
+        return {e["step"]: e for e in history(run) if "loss" in e and e["step"] > 4}
+
+    a, b = steps(full), steps(resumed)
+    assert sorted(a) == sorted(b) == [5, 6, 7, 8]
+    for step in a:
+        assert a[step]["learning_rate"] == pytest.approx(b[step]["learning_rate"], rel=1e-9)
+        assert a[step]["loss"] == pytest.approx(b[step]["loss"], rel=1e-3)
+        assert a[step]["weight_silog"] == pytest.approx(b[step]["weight_silog"], rel=2e-3)
+
+
+def test_existing_output_is_never_overwritten_silently(tmp_path, train_dir):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    result = train(out, train_dir, "--max_train_samples", "4", "--max_steps", "1", check=False)
+    assert result.returncode != 0 and "is not empty" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_train_help_reads_well():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate"):
+        assert flag in result.stdout
