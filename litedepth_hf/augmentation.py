@@ -30,7 +30,14 @@ class AugmentConfig:
     gamma: tuple = (0.9, 1.1)
     brightness: tuple = (0.75, 1.25)
     channel_gain: tuple = (0.9, 1.1)
+    contrast: tuple = (1.0, 1.0)  # around the image mean; the paper uses none
+    grayscale_p: float = 0.0  # the paper uses none
     input_size: tuple = (128, 160)  # the full-frame input; R2 sizes scale with it
+
+    @classmethod
+    def strong(cls, **kwargs) -> "AugmentConfig":
+        """Beyond the paper: wider photometric jitter and grey frames, so colour is a weaker depth cue."""
+        return cls(brightness=(0.5, 1.5), contrast=(0.6, 1.4), grayscale_p=0.3, channel_gain=(0.8, 1.2), **kwargs)
 
     def __post_init__(self):
         if self.crop not in ("r2", "fixed"):
@@ -45,9 +52,14 @@ def rotate(rgb: np.ndarray, depth: np.ndarray, degrees: float) -> tuple:
 
 
 def color_jitter(rgb: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
-    """Gamma, brightness and per-channel gain on [0, 1] floats, clipped."""
+    """Gamma, brightness, per-channel gain (and optional contrast and greying) on [0, 1] floats, clipped."""
     out = rgb ** rng.uniform(*config.gamma)
     out = out * rng.uniform(*config.brightness) * rng.uniform(*config.channel_gain, size=3).astype(np.float32)
+    if config.contrast != (1.0, 1.0):
+        mean = out.mean()
+        out = (out - mean) * rng.uniform(*config.contrast) + mean
+    if config.grayscale_p and rng.random() < config.grayscale_p:
+        out = np.repeat(out @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, axis=-1)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 

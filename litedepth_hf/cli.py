@@ -1,4 +1,4 @@
-"""`litedepth` command line: predict depth maps (more subcommands join as they land)."""
+"""`litedepth` command line: predict depth maps, export to ONNX/TFLite."""
 
 import argparse
 import sys
@@ -60,6 +60,18 @@ def run_predict(args) -> int:
     return 1 if failures else 0
 
 
+def run_export(args) -> int:
+    from .export import export_model
+
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    height, width = (int(v) for v in args.frame_size.lower().split("x"))
+    manifest = export_model(args.model, args.out, formats, args.calibration_data, (height, width), args.overwrite)
+    for name, info in manifest["files"].items():
+        print(f"{name:40s} {info['bytes'] / 1e6:6.2f} MB  {info['graph']:10s} {info.get('precision', 'fp32')}")
+    print(f"contracts of each graph: {Path(args.out) / 'export.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="litedepth",
@@ -84,6 +96,26 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     predict.set_defaults(func=run_predict)
+
+    export = commands.add_parser(
+        "export",
+        help="export a checkpoint to ONNX and TFLite (fp32, fp16, int8)",
+        description="Write OUT/onnx/model.onnx and model_fullframe.onnx (via optimum), "
+        "OUT/tflite/model_{fp32,fp16,int8}.tflite and their _fullframe twins (via litert-torch), "
+        "and OUT/export.json with each graph's inputs and outputs. Core graphs take normalised "
+        "128x160 pixels and return depth at 1/4 resolution; full-frame graphs take a uint8 HxWx3 frame "
+        "and return depth at frame resolution. int8 is static per-channel, calibrated on --calibration-data.",
+        epilog="example:\n  litedepth export runs/litedepth --out exports --calibration-data ../shared/data/tum_fr1_rpy",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("model", nargs="?", default=None, help="folder or Hub id (default: the embedded checkpoint)")
+    export.add_argument("--out", required=True, help="output folder")
+    export.add_argument("--formats", default="onnx,tflite", help="comma-separated: onnx, tflite (default: both)")
+    export.add_argument("--calibration-data", default=None,
+                        help="folder of real frames (or an RGB-D dataset folder) for int8 calibration")
+    export.add_argument("--frame-size", default="480x640", help="HxW of the full-frame graphs (default 480x640)")
+    export.add_argument("--overwrite", action="store_true", help="replace existing exports in --out")
+    export.set_defaults(func=run_export)
     return parser
 
 

@@ -7,7 +7,7 @@ saved weights so that `trust_remote_code=True` works without `litedepth_hf`.
 from transformers import AutoConfig, PretrainedConfig
 
 NATIVE_ENCODERS = ("mobilenetv3_small_minimal",)
-UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic")
+UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic", "none")
 
 
 class LiteDepthConfig(PretrainedConfig):
@@ -37,9 +37,12 @@ class LiteDepthConfig(PretrainedConfig):
             (height, width) the image processor resizes to; both multiples of 32.
         min_depth, max_depth (`float`, defaults to 1e-3 and 40.0):
             The output is clamped to this range, in metres (40 m: MAI 2022 data).
-        upsample_mode (`str`, defaults to `"bilinear"`):
-            How the 1/4-resolution prediction is resized to the requested output size.
-            The reference used `"nearest"`.
+        upsample_mode (`str`, defaults to `"none"`):
+            `"none"`: `predicted_depth` is the network's 1/4-resolution map (32x40 for 128x160),
+            and the image processor's post-processing resizes it once, bilinearly, to each image's
+            size - what the exported graphs and the Raspberry Pi script do too. `"bilinear"`,
+            `"nearest"` (the reference) or `"bicubic"`: resized to the input size in `forward`.
+            An explicit `output_size` (training: the GT size) is always honoured, bilinearly for "none".
         head_init_depth (`float`, defaults to 1.0):
             Initial bias of the last conv, in metres: keeps the final ReLU alive at the
             start of training from scratch.
@@ -58,7 +61,7 @@ class LiteDepthConfig(PretrainedConfig):
         image_size=(128, 160),
         min_depth: float = 1e-3,
         max_depth: float = 40.0,
-        upsample_mode: str = "bilinear",
+        upsample_mode: str = "none",
         head_init_depth: float = 1.0,
         **kwargs,
     ):

@@ -276,7 +276,8 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         labels (`torch.FloatTensor` of shape `(batch, h, w)`, *optional*): GT depth in metres, 0/NaN/inf
             invalid; gives a SILog `loss` with the prediction resized to the labels' size.
         output_size (`(h, w)`, *optional*): size of `predicted_depth`; defaults to the labels' size when
-            labels are given, else the input size. One resize from the 1/4-resolution map.
+            labels are given, else the input size (1/4 of it with `upsample_mode="none"`). One resize
+            from the 1/4-resolution map.
         output_hidden_states (`bool`, *optional*): return the decoder's pre-activation features
             (1/32, 1/16, 1/8, 1/4), as structure-aware distillation uses them.
         """
@@ -291,9 +292,13 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
             raise ValueError(f"pixel_values height and width must be multiples of 32, got {height}x{width}")
 
         depth, hidden_states = self.decoder(self.encoder(pixel_values))
-        if output_size is None:
-            output_size = labels.shape[-2:] if labels is not None else (height, width)
-        depth = resize_depth(depth, output_size, self.config.upsample_mode)
+        mode = self.config.upsample_mode
+        if output_size is None and labels is not None:
+            output_size = labels.shape[-2:]
+        elif output_size is None and mode != "none":
+            output_size = (height, width)
+        if output_size is not None:
+            depth = resize_depth(depth, output_size, "bilinear" if mode == "none" else mode)
         depth = depth.clamp(self.config.min_depth, self.config.max_depth).squeeze(1)
 
         loss = silog_loss(depth, labels) if labels is not None else None

@@ -45,6 +45,7 @@ class ScriptArguments:
                         metadata={"help": f"comma-separated loss terms from {list(LOSS_TERMS)}"})
     loss_weighting: str = field(default="dynamic", metadata={"help": "fixed (1/0.25/2.5/0.6) or dynamic"})
     crop: str = field(default="r2", metadata={"help": "r2 (random resolution crop) or fixed (whole frame)"})
+    augment: str = field(default="paper", metadata={"help": "photometric jitter: paper, or strong (+ contrast, grey)"})
     max_depth: float = field(default=10.0, metadata={"help": "output clamp for a new model, metres (Kinect: 10)"})
     lr_floor_ratio: float = field(default=1e-3, metadata={"help": "poly decay ends at lr x this"})
     cache_decoded: bool = field(default=True, metadata={"help": "keep decoded frames in RAM (2.2 MB per pair)"})
@@ -109,7 +110,10 @@ def main(argv=None):
 
     model = build_model(script_args)
     processor = LiteDepthImageProcessor(size={"height": model.config.image_size[0], "width": model.config.image_size[1]})
-    augment_config = AugmentConfig(crop=script_args.crop, input_size=tuple(model.config.image_size))
+    if script_args.augment not in ("paper", "strong"):
+        raise SystemExit(f"--augment must be paper or strong, got {script_args.augment!r}")
+    make_config = AugmentConfig.strong if script_args.augment == "strong" else AugmentConfig
+    augment_config = make_config(crop=script_args.crop, input_size=tuple(model.config.image_size))
     common = {"cache": script_args.cache_decoded, "image_mean": processor.image_mean,
               "image_std": processor.image_std, "input_size": tuple(model.config.image_size)}
     train_data = load_depth_dataset(script_args.train_data, script_args.depth_scale)

@@ -41,7 +41,9 @@ def test_taps_and_decoder_features(model):
 
 def test_output_size_and_range(model):
     x = torch.randn(2, 3, 96, 128)
-    assert model(x).predicted_depth.shape == (2, 96, 128)
+    assert model(x).predicted_depth.shape == (2, 24, 32)  # "none": the 1/4-resolution map
+    upsampling = LiteDepthForDepthEstimation(LiteDepthConfig(upsample_mode="bilinear")).eval()
+    assert upsampling(x).predicted_depth.shape == (2, 96, 128)
     depth = model(x, output_size=(240, 384)).predicted_depth
     assert depth.shape == (2, 240, 384)
     assert depth.min() >= model.config.min_depth and depth.max() <= model.config.max_depth
@@ -96,7 +98,7 @@ def test_transformers_backbone_teacher_round_trips(tmp_path):
     teacher = LiteDepthForDepthEstimation(config).eval()
     assert teacher.encoder.channels == [32, 64, 128, 256]
     out = teacher(torch.randn(1, 3, 128, 160), output_hidden_states=True)
-    assert out.predicted_depth.shape == (1, 128, 160)
+    assert out.predicted_depth.shape == (1, 32, 40)
     teacher.save_pretrained(tmp_path)
     again = LiteDepthForDepthEstimation.from_pretrained(tmp_path)
     assert again.config.backbone_config.model_type == "resnet"

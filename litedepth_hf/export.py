@@ -1,0 +1,322 @@
+"""Export LiteDepth to ONNX (through 🤗 optimum) and TFLite (through litert-torch), fp32/fp16/int8.
+
+Two graphs per format:
+- *core*: normalised `pixel_values` (1, 3, 128, 160) -> depth in metres at 1/4 resolution (1, 32, 40);
+  the host does what `LiteDepthImageProcessor` does (resize, normalise) and upsamples.
+- *full-frame* (as the paper deployed it): an RGB frame (1, H, W, 3) uint8, NHWC as cameras give it
+  -> resize to 128x160 and normalisation inside the graph -> depth (1, H, W) in metres. The
+  in-graph resize is plain bilinear (no antialiasing), so it differs slightly from the
+  processor's PIL resize; `export.json` records each graph's contract.
+
+optimum exports the core ONNX graph with a registered `OnnxConfig` (`optimum-cli export onnx`
+works once `register_onnx_config()` ran: see `litedepth export`). optimum exports model
+`forward`s only, so the full-frame wrapper goes through `torch.onnx.export` directly. optimum
+has no TFLite exporter for PyTorch models; litert-torch converts without TensorFlow.
+"""
+
+import copy
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ONNX_OPSET = 17  # onnx2tf-compatible, and what optimum's legacy exporter path handles well
+
+
+class CoreGraph(nn.Module):
+    """pixel_values (B, 3, h, w) -> depth (B, h/4, w/4), metres."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values):
+        height, width = pixel_values.shape[-2:]
+        return self.model(pixel_values, output_size=(height // 4, width // 4)).predicted_depth
+
+
+class FullFrameGraph(nn.Module):
+    """uint8 RGB frame (1, H, W, 3) -> depth (1, H, W) in metres (or (1, h/4, w/4) with `quarter_output`).
+
+    Resamples before normalising, so the normalisation runs on 128x160 pixels, not the frame.
+    """
+
+    def __init__(self, model, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), quarter_output: bool = False):
+        super().__init__()
+        self.model = model
+        self.input_size = tuple(model.config.image_size)
+        self.quarter_output = quarter_output
+        scale = torch.tensor([1.0 / (255.0 * s) for s in std]).view(1, 3, 1, 1)
+        self.register_buffer("scale", scale, persistent=False)
+        self.register_buffer("offset", -torch.tensor(mean).view(1, 3, 1, 1) / torch.tensor(std).view(1, 3, 1, 1),
+                             persistent=False)
+
+    def forward(self, frame):
+        height, width = frame.shape[1], frame.shape[2]
+        x = frame.permute(0, 3, 1, 2).to(torch.float32)
+        x = F.interpolate(x, size=self.input_size, mode="bilinear", align_corners=False)
+        x = x * self.scale + self.offset
+        size = (self.input_size[0] // 4, self.input_size[1] // 4) if self.quarter_output else (height, width)
+        return self.model(x, output_size=size).predicted_depth
+
+
+def register_onnx_config():
+    """Register `litedepth` for optimum's ONNX exporter (task `depth-estimation`); returns the config class."""
+    from optimum.exporters.onnx.config import VisionOnnxConfig
+    from optimum.exporters.tasks import TasksManager
+    from optimum.utils.normalized_config import NormalizedVisionConfig
+
+    class LiteDepthOnnxConfig(VisionOnnxConfig):
+        NORMALIZED_CONFIG_CLASS = NormalizedVisionConfig
+        DEFAULT_ONNX_OPSET = ONNX_OPSET
+
+        @property
+        def inputs(self):
+            return {"pixel_values": {0: "batch_size", 2: "height", 3: "width"}}
+
+        @property
+        def outputs(self):
+            return {"predicted_depth": {0: "batch_size", 1: "depth_height", 2: "depth_width"}}
+
+    register = TasksManager.create_register("onnx", overwrite_existing=True)
+    return register("litedepth", "depth-estimation")(LiteDepthOnnxConfig)
+
+
+def _core_copy(model):
+    """The model with `upsample_mode="none"`: its plain forward then returns the 1/4-resolution map."""
+    core = copy.deepcopy(model).eval()
+    core.config.upsample_mode = "none"
+    return core
+
+
+def export_onnx(model, processor, out_dir: Path, frame_size=(480, 640)) -> dict:
+    """`onnx/model.onnx` (core, via optimum's `main_export`) and `onnx/model_fullframe.onnx`."""
+    from optimum.exporters.onnx import main_export
+
+    register_onnx_config()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as staging:
+        core_dir = Path(staging) / "model"
+        _core_copy(model).save_pretrained(core_dir)
+        processor.save_pretrained(core_dir)
+        main_export(str(core_dir), str(Path(staging) / "onnx"), task="depth-estimation", opset=ONNX_OPSET,
+                    library_name="transformers", device="cpu", do_validation=False, trust_remote_code=True)
+        shutil.copy(Path(staging) / "onnx" / "model.onnx", out_dir / "model.onnx")
+    full = FullFrameGraph(model.eval(), processor.image_mean, processor.image_std).eval()
+    frame = torch.zeros(1, *frame_size, 3, dtype=torch.uint8)
+    torch.onnx.export(full, (frame,), str(out_dir / "model_fullframe.onnx"), input_names=["frame"],
+                      output_names=["depth"], opset_version=ONNX_OPSET, dynamo=False)
+    return {"model.onnx": _core_contract(model), "model_fullframe.onnx": _full_contract(frame_size)}
+
+
+def calibration_batches(model, processor, images: Iterable, limit: int = 64) -> list:
+    """Core-graph inputs from real frames, for static int8 calibration."""
+    batches = []
+    for image in images:
+        batches.append(processor(image, return_tensors="pt")["pixel_values"])
+        if len(batches) >= limit:
+            break
+    if not batches:
+        raise ValueError("int8 export needs calibration images: none were found")
+    return batches
+
+
+def _int8_config(graph, sample, calibration: list):
+    """PT2E static, per-channel int8: export, insert observers, calibrate on real frames, convert."""
+    from litert_torch.quantize import pt2e_quantizer, quant_config
+    from torchao.quantization.pt2e import quantize_pt2e
+
+    quantizer = pt2e_quantizer.PT2EQuantizer().set_global(
+        pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True))
+    exported = torch.export.export(graph, (sample,)).module()
+    prepared = quantize_pt2e.prepare_pt2e(exported, quantizer)
+    with torch.no_grad():
+        for batch in calibration:
+            prepared(batch)
+    converted = quantize_pt2e.convert_pt2e(prepared, fold_quantize=False)
+    return converted, quant_config.QuantConfig(pt2e_quantizer=quantizer)
+
+
+def export_tflite(model, processor, out_dir: Path, calibration_images: list, frame_size=(480, 640)) -> dict:
+    """`tflite/model_{fp32,fp16,int8}.tflite` and their `_fullframe` twins."""
+    import litert_torch
+    from litert_torch.generative.quantize import quant_recipes
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    core, full = CoreGraph(model).eval(), FullFrameGraph(model, processor.image_mean, processor.image_std).eval()
+    pixels = torch.zeros(1, 3, *model.config.image_size)
+    frame = torch.zeros(1, *frame_size, 3, dtype=torch.uint8)
+    core_calibration = calibration_batches(model, processor, calibration_images)
+    frame_calibration = [torch.from_numpy(np.asarray(_fit(image, frame_size)))[None] for image in calibration_images]
+    written = {}
+    for name, graph, sample, contract, calibration in (
+        ("model", core, pixels, _core_contract(model), core_calibration),
+        ("model_fullframe", full, frame, _full_contract(frame_size), frame_calibration[: len(core_calibration)]),
+    ):
+        quantized, int8_config = _int8_config(graph, sample, calibration)
+        for precision, module, config in (("fp32", graph, None), ("fp16", graph, quant_recipes.full_fp16_recipe()),
+                                          ("int8", quantized, int8_config)):
+            path = out_dir / f"{name}_{precision}.tflite"
+            litert_torch.convert(module, (sample,), quant_config=config).export(str(path))
+            finalise_tflite(path, contract["input"]["name"], contract["output"]["name"])
+            written[path.name] = {**contract, "precision": precision}
+    return written
+
+
+def finalise_tflite(path: Path, input_name: str, output_name: str) -> None:
+    """Rewrite a .tflite in place: float input/output around int8 internals, and short tensor names.
+
+    litert-torch folds the int8 model's first quantize and last dequantize into int8 I/O, so
+    a user would have to know the scales and the output would saturate at its int8 range;
+    a QUANTIZE/DEQUANTIZE pair at the boundaries restores the float contract of the other
+    precisions. Tensor names (each tensor's full module path, ~65 KB) are replaced by indices.
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    data = Path(path).read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    for buffer in model.buffers:  # large models keep weights after the flatbuffer: inline them again
+        if buffer.offset > 1:
+            buffer.data = np.frombuffer(data[buffer.offset : buffer.offset + buffer.size], dtype=np.uint8)
+            buffer.offset = buffer.size = 0
+    subgraph = model.subgraphs[0]
+    subgraph.inputs, subgraph.outputs = list(subgraph.inputs), list(subgraph.outputs)  # numpy views when unpacked
+    for index, tensor in enumerate(subgraph.tensors):
+        tensor.name = f"t{index}".encode()
+
+    def opcode(builtin: int) -> int:
+        for index, code in enumerate(model.operatorCodes):
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+                return index
+        code = schema.OperatorCodeT()
+        code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
+        model.operatorCodes.append(code)
+        return len(model.operatorCodes) - 1
+
+    def float_twin(index: int, name: str) -> int:
+        source, twin = subgraph.tensors[index], schema.TensorT()
+        twin.shape, twin.shapeSignature, twin.type, twin.name = source.shape, source.shapeSignature, schema.TensorType.FLOAT32, name.encode()
+        empty = schema.BufferT()
+        model.buffers.append(empty)
+        twin.buffer = len(model.buffers) - 1
+        subgraph.tensors.append(twin)
+        return len(subgraph.tensors) - 1
+
+    remap = {}
+    for position, index in enumerate(subgraph.inputs):
+        if subgraph.tensors[index].type == schema.TensorType.INT8:
+            twin = float_twin(index, input_name)
+            op = schema.OperatorT()
+            op.opcodeIndex, op.inputs, op.outputs = opcode(schema.BuiltinOperator.QUANTIZE), [twin], [index]
+            subgraph.operators.insert(0, op)
+            subgraph.inputs[position] = remap[index] = twin
+        else:
+            subgraph.tensors[index].name = input_name.encode()
+    for position, index in enumerate(subgraph.outputs):
+        if subgraph.tensors[index].type == schema.TensorType.INT8:
+            twin = float_twin(index, output_name)
+            op = schema.OperatorT()
+            op.opcodeIndex, op.inputs, op.outputs = opcode(schema.BuiltinOperator.DEQUANTIZE), [index], [twin]
+            subgraph.operators.append(op)
+            subgraph.outputs[position] = remap[index] = twin
+        else:
+            subgraph.tensors[index].name = output_name.encode()
+    for signature in model.signatureDefs or []:
+        for entry in (signature.inputs or []) + (signature.outputs or []):
+            entry.tensorIndex = remap.get(entry.tensorIndex, entry.tensorIndex)
+    builder = flatbuffers.Builder(len(data))
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    Path(path).write_bytes(bytes(builder.Output()))
+
+
+def _fit(image, frame_size):
+    """An RGB PIL image resized to the full-frame graph's (H, W)."""
+    from PIL import Image
+
+    image = image.convert("RGB")
+    if image.size != (frame_size[1], frame_size[0]):
+        image = image.resize((frame_size[1], frame_size[0]), Image.BILINEAR)
+    return image
+
+
+def _core_contract(model) -> dict:
+    h, w = model.config.image_size
+    return {"graph": "core", "input": {"name": "pixel_values", "shape": [1, 3, h, w], "dtype": "float32",
+                                       "layout": "NCHW", "preprocessing": "resize to HxW (bilinear), x/127.5 - 1"},
+            "output": {"name": "predicted_depth", "shape": [1, h // 4, w // 4], "dtype": "float32",
+                       "units": "metres", "note": "upsample to the frame size on the host"}}
+
+
+def _full_contract(frame_size) -> dict:
+    h, w = frame_size
+    return {"graph": "full-frame", "input": {"name": "frame", "shape": [1, h, w, 3], "dtype": "uint8",
+                                             "layout": "NHWC", "preprocessing": "none (inside the graph)"},
+            "output": {"name": "depth", "shape": [1, h, w], "dtype": "float32", "units": "metres"}}
+
+
+def export_model(model_name_or_path: Optional[str], out_dir, formats=("onnx", "tflite"),
+                 calibration_data: Optional[str] = None, frame_size=(480, 640), overwrite: bool = False) -> dict:
+    """Export a checkpoint to every requested format; writes `out_dir/export.json` describing each file."""
+    from .inference import load_model
+
+    out_dir = Path(out_dir)
+    unknown = set(formats) - {"onnx", "tflite"}
+    if unknown:
+        raise ValueError(f"Unknown export formats {sorted(unknown)}; use onnx and/or tflite")
+    targets = [out_dir / f for f in formats] + [out_dir / "export.json"]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"Refusing to overwrite {', '.join(existing)} (pass --overwrite)")
+    model, processor = load_model(model_name_or_path)
+    if type(model).__name__ != "LiteDepthForDepthEstimation":
+        raise ValueError(f"Only LiteDepth checkpoints export here, got {type(model).__name__}")
+    files = {}
+    if "onnx" in formats:
+        files.update({f"onnx/{k}": v for k, v in export_onnx(model, processor, out_dir / "onnx", frame_size).items()})
+    if "tflite" in formats:
+        images = calibration_images(calibration_data)
+        files.update({f"tflite/{k}": v for k, v in
+                      export_tflite(model, processor, out_dir / "tflite", images, frame_size).items()})
+    for name, info in files.items():
+        info["bytes"] = (out_dir / name).stat().st_size
+    manifest = {"model": str(model_name_or_path or "embedded default"), "frame_size": list(frame_size),
+                "image_size": list(model.config.image_size), "files": files}
+    (out_dir / "export.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def calibration_images(source: Optional[str], limit: int = 64) -> list:
+    """Up to `limit` real RGB frames for int8 calibration, from a folder of images or an RGB-D dataset folder.
+
+    They should cover the depth range met in use: int8 activations saturate outside the calibrated range.
+    """
+    from PIL import Image
+
+    from .data import IMAGE_SUFFIXES
+
+    if source is None:
+        raise ValueError("int8 TFLite needs --calibration-data: a folder of real frames like those in use")
+    path = Path(source)
+    if (path / "rgb").is_dir():
+        path = path / "rgb"
+    if not path.is_dir():
+        raise FileNotFoundError(f"Calibration folder not found: {source}")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    images = []
+    for file in files[:: max(1, len(files) // limit)][:limit]:
+        with Image.open(file) as image:
+            if image.mode in ("RGB", "RGBA", "L", "P"):
+                images.append(image.convert("RGB"))
+    if not images:
+        raise ValueError(f"No RGB images to calibrate on in {path}")
+    return images

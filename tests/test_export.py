@@ -1,0 +1,131 @@
+"""Export once to every format, then hold torch, ONNX Runtime and TFLite to the parity bounds on real frames."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from litedepth_hf import DEFAULT_CHECKPOINT
+from litedepth_hf.inference import load_model, predict_depth
+from litedepth_hf.metrics import image_metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = ["onnx/model.onnx", "onnx/model_fullframe.onnx"] + [
+    f"tflite/model{g}_{p}.tflite" for g in ("", "_fullframe") for p in ("fp32", "fp16", "int8")]
+
+
+def load_pi_module():
+    spec = importlib.util.spec_from_file_location("pi_infer", ROOT / "scripts" / "pi_infer.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, train_dir):
+    from litedepth_hf.export import export_model
+
+    out = tmp_path_factory.mktemp("exports")
+    manifest = export_model(None, out, ("onnx", "tflite"), calibration_data=str(train_dir))
+    return out, manifest
+
+
+@pytest.fixture(scope="module")
+def torch_model():
+    return load_model(DEFAULT_CHECKPOINT)
+
+
+@pytest.fixture(scope="module")
+def dev_frames(dev_dir):
+    names = sorted(p.stem for p in (dev_dir / "rgb").iterdir())
+    frames = [np.asarray(Image.open(dev_dir / "rgb" / f"{n}.jpg").convert("RGB")) for n in names]
+    depths = [np.asarray(Image.open(dev_dir / "depth" / f"{n}.png"), dtype=np.float32) / 5000.0 for n in names]
+    return frames, depths
+
+
+def test_every_file_and_its_contract(exported):
+    out, manifest = exported
+    assert sorted(manifest["files"]) == sorted(EXPECTED)
+    on_disk = json.loads((out / "export.json").read_text())
+    assert on_disk["files"]["tflite/model_int8.tflite"]["input"]["shape"] == [1, 3, 128, 160]
+    assert on_disk["files"]["tflite/model_fullframe_fp32.tflite"]["input"]["dtype"] == "uint8"
+    for name in EXPECTED:
+        assert (out / name).stat().st_size == on_disk["files"][name]["bytes"] > 100_000
+
+
+def test_refuses_to_overwrite_an_export(exported):
+    from litedepth_hf.export import export_model
+
+    with pytest.raises(FileExistsError, match="overwrite"):
+        export_model(None, exported[0], ("onnx",))
+
+
+@pytest.mark.parametrize("name", ["onnx/model.onnx", "tflite/model_fp32.tflite"])
+def test_fp32_core_graphs_match_the_torch_pipeline(exported, torch_model, dev_frames, name):
+    """Core graph + the Pi script's pre/post-processing vs `predict_depth` (what the pipeline does)."""
+    runner = load_pi_module().DepthRunner(exported[0] / name, threads=2)
+    frames = dev_frames[0][:4]
+    reference = predict_depth(*torch_model, [Image.fromarray(f) for f in frames])
+    for frame, expected in zip(frames, reference):
+        depth = runner(frame)
+        assert depth.shape == expected.shape == (480, 640)
+        assert np.abs(depth - expected).max() <= 1e-4 * expected.max()
+
+
+@pytest.mark.parametrize("name", ["onnx/model_fullframe.onnx", "tflite/model_fullframe_fp32.tflite"])
+def test_fp32_full_frame_graphs_match_their_torch_graph(exported, torch_model, dev_frames, name):
+    from litedepth_hf.export import FullFrameGraph
+
+    model, processor = torch_model
+    graph = FullFrameGraph(model, processor.image_mean, processor.image_std).eval()
+    runner = load_pi_module().DepthRunner(exported[0] / name, threads=2)
+    assert runner.full_frame
+    for frame in dev_frames[0][:3]:
+        with torch.no_grad():
+            expected = graph(torch.from_numpy(frame)[None])[0].numpy()
+        depth = runner(frame)
+        assert np.abs(depth - expected).max() <= 1e-4 * expected.max()
+
+
+@pytest.mark.parametrize("precision, bound", [("fp16", 0.01), ("int8", 0.01)])
+def test_reduced_precision_keeps_dev_accuracy(exported, dev_frames, precision, bound):
+    """si-RMSE over the whole dev set moves by at most 0.01 from fp32 (int8: calibrated on train frames)."""
+    pi = load_pi_module()
+    reference = pi.DepthRunner(exported[0] / "tflite/model_fp32.tflite")
+    reduced = pi.DepthRunner(exported[0] / f"tflite/model_{precision}.tflite")
+    frames, depths = dev_frames
+    fp32 = np.mean([image_metrics(reference(f), d)["si_rmse"] for f, d in zip(frames, depths)])
+    low = np.mean([image_metrics(reduced(f), d)["si_rmse"] for f, d in zip(frames, depths)])
+    assert abs(low - fp32) <= bound, (precision, fp32, low)
+    sample = reduced(frames[0])
+    assert np.isfinite(sample).all() and sample.min() > 0
+
+
+def test_int8_is_a_quarter_of_fp32(exported):
+    files = exported[1]["files"]
+    assert files["tflite/model_int8.tflite"]["bytes"] < 0.4 * files["tflite/model_fp32.tflite"]["bytes"]
+
+
+def test_pi_script_writes_outputs_without_torch_or_transformers(exported, dev_dir, tmp_path):
+    script = ("import runpy, sys; sys.argv = sys.argv[1:]; "
+              "sys.modules['torch'] = None; sys.modules['transformers'] = None; "  # any import of them fails
+              "runpy.run_path(sys.argv[0], run_name='__main__')")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for name in ("0000.jpg", "0005.jpg"):
+        (frames / name).write_bytes((dev_dir / "rgb" / name).read_bytes())
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / "scripts" / "pi_infer.py"), "--model", str(exported[0]),
+         "--precision", "int8", str(frames), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["frames"] == 2
+    depth = np.load(tmp_path / "out" / "0005_depth.npy")
+    assert depth.shape == (480, 640) and depth.dtype == np.float32
+    assert Image.open(tmp_path / "out" / "0005_depth.png").size == (640, 480)
