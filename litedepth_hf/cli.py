@@ -1,4 +1,4 @@
-"""`litedepth` command line: predict depth maps, export to ONNX/TFLite."""
+"""`litedepth` command line: predict depth maps, export to ONNX/TFLite, push to the Hub."""
 
 import argparse
 import sys
@@ -72,6 +72,22 @@ def run_export(args) -> int:
     return 0
 
 
+def run_push(args) -> int:
+    from .hub import push
+
+    result = push(args.model_dir, args.repo_id, private=args.private, revision=args.revision, token=args.token,
+                  exports_dir=args.exports, eval_results=args.eval_results, dry_run=args.dry_run)
+    root = Path(result.get("dry_run", ""))
+    for name in result["files"]:
+        size = (root / name).stat().st_size if args.dry_run else None
+        print(f"  {name}" + (f"  ({size:,} bytes)" if size is not None else ""))
+    if args.dry_run:
+        print(f"dry run: {len(result['files'])} files written to {args.dry_run}; nothing was uploaded to {args.repo_id}")
+    else:
+        print(f"uploaded {len(result['files'])} files to {args.repo_id} in one commit: {result['commit']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="litedepth",
@@ -116,6 +132,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--frame-size", default="480x640", help="HxW of the full-frame graphs (default 480x640)")
     export.add_argument("--overwrite", action="store_true", help="replace existing exports in --out")
     export.set_defaults(func=run_export)
+
+    push = commands.add_parser(
+        "push",
+        help="build the Hub repo (weights, remote code, exports, model card) and upload it",
+        description="Assemble the repo a Hub user sees - safetensors weights, config, image processor, the "
+        "remote-code files (trust_remote_code works without this package), ONNX/TFLite exports, a model card "
+        "rendered from model_cards/litedepth.md with metrics from --eval-results, and a sample image - and "
+        "upload it in one commit. Needs a token with write access (hf auth login or HF_TOKEN).",
+        epilog="example:\n  litedepth push runs/litedepth --repo-id me/litedepth --exports exports "
+        "--eval-results runs/eval/metrics.json --dry-run /tmp/litedepth-repo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    push.add_argument("model_dir", help="a save_pretrained folder")
+    push.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--revision", default=None, help="branch to upload to (created if missing)")
+    push.add_argument("--token", default=None, help="Hub token (default: the logged-in one)")
+    push.add_argument("--exports", default=None, help="`litedepth export` folder to include")
+    push.add_argument("--eval-results", default=None, help="metrics.json from scripts/evaluate.py --out")
+    push.add_argument("--dry-run", default=None, metavar="DIR", help="only write the repo folder to DIR")
+    push.set_defaults(func=run_push)
     return parser
 
 
@@ -123,7 +160,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as error:
         print(f"litedepth {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -76,13 +76,15 @@ def register_onnx_config():
         NORMALIZED_CONFIG_CLASS = NormalizedVisionConfig
         DEFAULT_ONNX_OPSET = ONNX_OPSET
 
+        # H and W stay static (the config's image_size), as in the TFLite graphs: runtimes then know
+        # the input size, and the in-graph resizes fold to constants.
         @property
         def inputs(self):
-            return {"pixel_values": {0: "batch_size", 2: "height", 3: "width"}}
+            return {"pixel_values": {0: "batch_size"}}
 
         @property
         def outputs(self):
-            return {"predicted_depth": {0: "batch_size", 1: "depth_height", 2: "depth_width"}}
+            return {"predicted_depth": {0: "batch_size"}}
 
     register = TasksManager.create_register("onnx", overwrite_existing=True)
     return register("litedepth", "depth-estimation")(LiteDepthOnnxConfig)

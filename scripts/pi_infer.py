@@ -111,6 +111,11 @@ def colour(depth: np.ndarray) -> np.ndarray:
     return (RAMP[i] + (RAMP[i + 1] - RAMP[i]) * (t - i)[..., None]).astype(np.uint8)
 
 
+def hub_patterns(precision: str) -> list:
+    """What a Pi fetches from a Hub repo: the graphs of one runtime and the JSON that describes them."""
+    return ["*.onnx", "*.json"] if precision == "onnx" else ["*.tflite", "*.json"]
+
+
 def resolve_model(model: str, repo_id: str, precision: str, graph: str, revision=None) -> Path:
     """A local .tflite/.onnx file, a folder of exports, or a Hub repo (only the needed files are fetched)."""
     name = f"model{'_fullframe' if graph == 'fullframe' else ''}"
@@ -118,8 +123,7 @@ def resolve_model(model: str, repo_id: str, precision: str, graph: str, revision
     if repo_id:
         from huggingface_hub import snapshot_download
 
-        patterns = ["*.onnx", "*.json"] if precision == "onnx" else ["*.tflite", "*.json"]
-        model = snapshot_download(repo_id, revision=revision, allow_patterns=patterns)
+        model = snapshot_download(repo_id, revision=revision, allow_patterns=hub_patterns(precision))
     path = Path(model)
     if path.is_file():
         return path

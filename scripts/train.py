@@ -106,6 +106,11 @@ def main(argv=None):
     if training_args.lr_scheduler_type == "polynomial" and not training_args.lr_scheduler_kwargs:
         training_args.lr_scheduler_kwargs = {"lr_end": training_args.learning_rate * script_args.lr_floor_ratio,
                                              "power": 1.0}
+    # --push_to_hub ends in the same repo as `litedepth push` (card, remote code, sample), in one commit
+    # after training, rather than Trainer's own card and per-checkpoint pushes.
+    push_to_hub, training_args.push_to_hub = training_args.push_to_hub, False
+    if push_to_hub and not training_args.hub_model_id:
+        raise SystemExit("--push_to_hub needs --hub_model_id ORG/NAME")
     set_seed(training_args.seed)
 
     model = build_model(script_args)
@@ -143,6 +148,8 @@ def main(argv=None):
     metrics = dict(result.metrics)
     if eval_set is not None:
         metrics.update(trainer.evaluate())
+        if trainer.is_world_process_zero():
+            write_eval_results(output_dir, script_args.eval_data, metrics)
     if trainer.is_world_process_zero():
         run = {"script_args": vars(script_args), "metrics": metrics, "num_processes": training_args.world_size,
                "log_history": trainer.state.log_history}
@@ -150,9 +157,21 @@ def main(argv=None):
         curve = plot_training_curves(trainer.state.log_history, str(output_dir / "training_curves.png"))
         print(json.dumps(metrics, indent=2))
         print(f"model, training_run.json{', training_curves.png' if curve else ''} in {output_dir}")
-    if training_args.push_to_hub:
-        trainer.push_to_hub()
+    if push_to_hub and trainer.is_world_process_zero():
+        from litedepth_hf.hub import push
+
+        evaluation = output_dir / "eval_results.json"
+        result = push(output_dir, training_args.hub_model_id, private=bool(training_args.hub_private_repo),
+                      token=training_args.hub_token, eval_results=evaluation if evaluation.is_file() else None)
+        print(f"pushed {len(result['files'])} files to {training_args.hub_model_id}")
     return 0
+
+
+def write_eval_results(output_dir: Path, data: str, metrics: dict):
+    """The final dev metrics in `scripts/evaluate.py`'s format, which model cards read."""
+    row = {k.removeprefix("eval_"): v for k, v in metrics.items() if k.startswith("eval_")}
+    record = {"data": data, "results": {str(output_dir): row}}
+    (output_dir / "eval_results.json").write_text(json.dumps(record, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -35,3 +35,23 @@ def real_frame(train_dir):
     image = Image.open(train_dir / "rgb" / "0000.png").convert("RGB")
     depth = np.asarray(Image.open(train_dir / "depth" / "0000.png"), dtype=np.float32) / 5000.0
     return image, depth
+
+
+def load_pi_module():
+    """scripts/pi_infer.py as a module: the runtime code the Raspberry Pi runs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pi_infer", ROOT / "scripts" / "pi_infer.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, train_dir):
+    """The embedded checkpoint exported once to every format (int8 calibrated on training frames)."""
+    from litedepth_hf.export import export_model
+
+    out = tmp_path_factory.mktemp("exports")
+    manifest = export_model(None, out, ("onnx", "tflite"), calibration_data=str(train_dir))
+    return out, manifest

@@ -1,6 +1,5 @@
 """Export once to every format, then hold torch, ONNX Runtime and TFLite to the parity bounds on real frames."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,25 +14,11 @@ from litedepth_hf import DEFAULT_CHECKPOINT
 from litedepth_hf.inference import load_model, predict_depth
 from litedepth_hf.metrics import image_metrics
 
+from conftest import load_pi_module
+
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ["onnx/model.onnx", "onnx/model_fullframe.onnx"] + [
     f"tflite/model{g}_{p}.tflite" for g in ("", "_fullframe") for p in ("fp32", "fp16", "int8")]
-
-
-def load_pi_module():
-    spec = importlib.util.spec_from_file_location("pi_infer", ROOT / "scripts" / "pi_infer.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, train_dir):
-    from litedepth_hf.export import export_model
-
-    out = tmp_path_factory.mktemp("exports")
-    manifest = export_model(None, out, ("onnx", "tflite"), calibration_data=str(train_dir))
-    return out, manifest
 
 
 @pytest.fixture(scope="module")

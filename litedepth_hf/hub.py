@@ -1,0 +1,207 @@
+"""Hub release: assemble the exact repo a user sees (weights, code, exports, card, sample), then upload it.
+
+`build_repo` writes the folder; `push` uploads it with `HfApi.create_repo` + `upload_folder` in one
+commit. Nothing local is changed: the source checkpoint is only read, and the folder is new.
+"""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+REQUIRED_FILES = ("config.json", "model.safetensors", "preprocessor_config.json")
+TEMPLATE = Path(__file__).resolve().parents[1] / "model_cards" / "litedepth.md"
+SAMPLE_IMAGE = Path(__file__).resolve().parents[1] / "examples" / "tum_cabinet.jpg"
+TAGS = ["depth-estimation", "monocular-depth", "tflite", "onnx", "raspberry-pi", "mobile", "litedepth"]
+DESCRIPTIONS = {
+    "config.json": "LiteDepthConfig",
+    "model.safetensors": "fp32 weights",
+    "preprocessor_config.json": "LiteDepthImageProcessor settings",
+    "configuration_litedepth.py": "remote code: config",
+    "modeling_litedepth.py": "remote code: model",
+    "image_processing_litedepth.py": "remote code: image processor",
+    "README.md": "this card",
+    "sample_depth.png": "sample: RGB | predicted depth",
+    "eval_results.json": "the evaluation this card's numbers come from",
+    "export.json": "inputs/outputs of each exported graph",
+}
+
+
+class HubError(RuntimeError):
+    """A Hub problem stated for a person: missing token, no write access, a model folder missing a file."""
+
+
+def check_model_dir(model_dir) -> Path:
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise HubError(f"Model folder not found: {model_dir}")
+    missing = [name for name in REQUIRED_FILES if not (model_dir / name).is_file()]
+    if missing:
+        raise HubError(f"{model_dir} is missing {', '.join(missing)}: save it with save_pretrained first")
+    return model_dir
+
+
+def load_eval_results(path) -> dict:
+    """`scripts/evaluate.py --out` JSON -> {"data": ..., "metrics": the LiteDepth row, "baseline": ...}."""
+    record = json.loads(Path(path).read_text())
+    rows = record.get("results", {})
+    model_rows = {k: v for k, v in rows.items() if not k.startswith("constant")}
+    if not model_rows:
+        raise HubError(f"{path} holds no model metrics (expected scripts/evaluate.py output)")
+    name, metrics = next(iter(model_rows.items()))
+    baseline = next((v | {"name": k} for k, v in rows.items() if k.startswith("constant")), None)
+    return {"data": record.get("data", "unknown"), "model": name, "metrics": metrics, "baseline": baseline}
+
+
+def _card_data(repo_id: str, evaluation: Optional[dict]):
+    from huggingface_hub import EvalResult, ModelCardData
+
+    results = []
+    if evaluation:
+        dataset = Path(str(evaluation["data"])).name
+        for metric, label in (("si_rmse", "si-RMSE"), ("rmse", "RMSE (m)"), ("abs_rel", "AbsRel"), ("delta1", "δ1")):
+            results.append(EvalResult(task_type="depth-estimation", task_name="Monocular depth estimation",
+                                      dataset_type="tum-rgbd", dataset_name=f"TUM RGB-D {dataset}",
+                                      dataset_split="dev", metric_type=metric, metric_name=label,
+                                      metric_value=evaluation["metrics"][metric]))
+    return ModelCardData(
+        model_name=repo_id.split("/")[-1], library_name="transformers", pipeline_tag="depth-estimation",
+        license="apache-2.0", datasets=["tum-rgbd"], tags=TAGS, eval_results=results or None,
+    )
+
+
+def _eval_table(evaluation: Optional[dict]) -> tuple:
+    if not evaluation:
+        return "No evaluation file was given, so this card reports no metrics.", ""
+    rows = [(evaluation["model"], evaluation["metrics"])]
+    if evaluation["baseline"]:
+        rows.append((evaluation["baseline"]["name"], evaluation["baseline"]))
+    table = ["| model | si-RMSE | RMSE (m) | AbsRel | δ1 |", "|---|---|---|---|---|"]
+    table += [f"| {name} | {m['si_rmse']:.4f} | {m['rmse']:.4f} | {m['abs_rel']:.4f} | {m['delta1']:.4f} |"
+              for name, m in rows]
+    intro = (f"Dev set: `{Path(str(evaluation['data'])).name}` ({evaluation['metrics'].get('num_images', '?')} "
+             "frames of a room never seen in training), next to a trivial baseline that predicts the training "
+             "set's median depth everywhere.")
+    return intro, "\n".join(table)
+
+
+def _training_summary(model_dir: Path) -> str:
+    run = model_dir / "training_run.json"
+    if not run.is_file():
+        return "No `training_run.json` was found next to the weights, so the training run is not described here."
+    record = json.loads(run.read_text())
+    args = record.get("script_args", record)
+    pieces = [f"Data: `{args.get('train_data', '?')}`"]
+    for key in ("losses", "loss_weighting", "crop", "augment", "epochs"):
+        if key in args:
+            pieces.append(f"{key.replace('_', ' ')}: {args[key]}")
+    metrics = record.get("metrics", {})
+    if "train_runtime" in metrics:
+        pieces.append(f"training time: {metrics['train_runtime'] / 60:.1f} min on {record.get('hardware', 'CPU')}")
+    return "; ".join(pieces) + "."
+
+
+def _sample(model, processor, out: Path):
+    from PIL import Image
+
+    from .inference import predict_depth
+    from .visualization import colorize_depth, image_grid
+
+    image = Image.open(SAMPLE_IMAGE).convert("RGB")
+    depth = predict_depth(model, processor, [image])[0]
+    image_grid([[np.asarray(image), colorize_depth(depth)]], tile_height=240).save(out)
+
+
+def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=None, template=None) -> list:
+    """Write the Hub repo folder for `model_dir` into the new folder `out_dir`; returns its files (relative)."""
+    from huggingface_hub import ModelCard
+
+    from . import LiteDepthForDepthEstimation, LiteDepthImageProcessor
+    from .inference import macs_and_params
+
+    model_dir = check_model_dir(model_dir)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise HubError(f"{out_dir} is not empty: give a new folder (nothing was written)")
+    if exports_dir is not None and not (Path(exports_dir) / "export.json").is_file():
+        raise HubError(f"{exports_dir} has no export.json: run `litedepth export` first")
+    evaluation = load_eval_results(eval_results) if eval_results else None
+    model = LiteDepthForDepthEstimation.from_pretrained(model_dir).eval()
+    processor = LiteDepthImageProcessor.from_pretrained(model_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)  # safetensors + config (auto_map) + the remote-code files
+    processor.save_pretrained(out_dir)
+    if exports_dir is not None:
+        exports_dir = Path(exports_dir)
+        shutil.copy(exports_dir / "export.json", out_dir / "export.json")
+        for sub in ("onnx", "tflite"):
+            if (exports_dir / sub).is_dir():
+                shutil.copytree(exports_dir / sub, out_dir / sub)
+    if eval_results:
+        shutil.copy(eval_results, out_dir / "eval_results.json")
+    _sample(model, processor, out_dir / "sample_depth.png")
+
+    files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
+    listing = [(name, (out_dir / name).stat().st_size, DESCRIPTIONS.get(name, _describe(name))) for name in files]
+    listing.append(("README.md", "-", DESCRIPTIONS["README.md"]))
+    intro, table = _eval_table(evaluation)
+    config = model.config
+    macs, params = macs_and_params(model, torch.zeros(1, 3, *config.image_size))
+    card = ModelCard.from_template(
+        _card_data(repo_id, evaluation), template_path=str(template or TEMPLATE), repo_id=repo_id,
+        model_name=repo_id.split("/")[-1], params_m=f"{params / 1e6:.3f}", macs_m=f"{macs / 1e6:.1f}",
+        input_size=f"{config.image_size[0]}x{config.image_size[1]}", min_depth=config.min_depth,
+        max_depth=config.max_depth, sample_image="sample_depth.png", training_summary=_training_summary(model_dir),
+        eval_intro=intro, eval_table=table, files=listing,
+    )
+    card.save(out_dir / "README.md")
+    return files + ["README.md"]
+
+
+def _describe(name: str) -> str:
+    if name.endswith(".tflite"):
+        graph = "full-frame (uint8 HxWx3 in, depth at frame size)" if "fullframe" in name else "core (1/4 depth)"
+        return f"TFLite {name.split('_')[-1].removesuffix('.tflite')}, {graph}"
+    if name.endswith(".onnx"):
+        return "ONNX fp32, " + ("full-frame" if "fullframe" in name else "core")
+    return ""
+
+
+def push(model_dir, repo_id: str, private: bool = False, revision: Optional[str] = None, token: Optional[str] = None,
+         exports_dir=None, eval_results=None, dry_run=None, api=None) -> dict:
+    """Build the repo folder and upload it in one commit (or, with `dry_run=DIR`, only write it there)."""
+    if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise HubError(f"--repo-id must look like ORG/NAME, got {repo_id!r}")
+    if dry_run:
+        files = build_repo(model_dir, dry_run, repo_id, exports_dir, eval_results)
+        return {"dry_run": str(dry_run), "files": files}
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = api or HfApi(token=token)
+    try:
+        user = api.whoami()
+    except (HfHubHTTPError, OSError, ValueError) as error:
+        raise HubError("No valid Hugging Face token: run `hf auth login` or set HF_TOKEN "
+                       f"(nothing was uploaded; {type(error).__name__})") from None
+    check_model_dir(model_dir)
+    with tempfile.TemporaryDirectory(prefix="litedepth-push-") as staging:
+        folder = Path(staging) / "repo"
+        files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results)
+        try:
+            api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+            if revision:
+                api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
+            commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
+                                       revision=revision, commit_message="Upload LiteDepth (litedepth push)")
+        except HfHubHTTPError as error:
+            status = getattr(getattr(error, "response", None), "status_code", None)
+            if status in (401, 403):
+                raise HubError(f"{user.get('name', 'this token')} cannot write to {repo_id} (HTTP {status}): "
+                               "check the organisation and the token's write scope") from None
+            raise HubError(f"Upload to {repo_id} failed: {error}") from None
+    return {"repo_id": repo_id, "files": files, "commit": str(getattr(commit, "commit_url", commit))}

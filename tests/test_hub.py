@@ -1,0 +1,187 @@
+"""Hub release: the dry-run repo, its card, loading it offline from a real Hub cache layout, the upload call."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from huggingface_hub import ModelCard, ModelCardData
+from huggingface_hub.utils import filter_repo_objects
+
+from litedepth_hf import DEFAULT_CHECKPOINT
+from litedepth_hf.hub import HubError, build_repo, push
+
+from conftest import ROOT, load_pi_module
+
+REPO_ID = "litedepth-test/litedepth-tum"
+CORE_FILES = ["README.md", "config.json", "configuration_litedepth.py", "eval_results.json",
+              "image_processing_litedepth.py", "model.safetensors", "modeling_litedepth.py",
+              "preprocessor_config.json", "sample_depth.png"]
+EXPORT_FILES = ["export.json", "onnx/model.onnx", "onnx/model_fullframe.onnx"] + [
+    f"tflite/model{g}_{p}.tflite" for g in ("", "_fullframe") for p in ("fp32", "fp16", "int8")]
+EVAL = Path(DEFAULT_CHECKPOINT) / "dev_metrics.json"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, exported):
+    folder = tmp_path_factory.mktemp("hub") / "repo"
+    files = push(DEFAULT_CHECKPOINT, REPO_ID, exports_dir=exported[0], eval_results=EVAL, dry_run=folder)["files"]
+    return folder, files
+
+
+def test_dry_run_holds_exactly_the_expected_files(repo):
+    folder, files = repo
+    on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert sorted(files) == on_disk == sorted(CORE_FILES + EXPORT_FILES)
+
+
+def test_card_parses_and_carries_the_evaluation_to_the_digit(repo):
+    folder, _ = repo
+    card = ModelCard.load(folder / "README.md")
+    data = card.data
+    assert isinstance(data, ModelCardData)
+    assert data.library_name == "transformers" and data.pipeline_tag == "depth-estimation"
+    assert {"depth-estimation", "monocular-depth", "tflite", "onnx", "raspberry-pi", "mobile"} <= set(data.tags)
+    expected = next(v for k, v in json.loads(EVAL.read_text())["results"].items() if not k.startswith("constant"))
+    found = {r.metric_type: r.metric_value for r in data.eval_results}
+    assert found == {k: expected[k] for k in ("si_rmse", "rmse", "abs_rel", "delta1")}
+    for section in ("trained from scratch", "Intended use", "pi_infer.py", "model_int8.tflite", "li2022litedepth",
+                    "sturm2012tum", "sample_depth.png"):
+        assert section in card.text
+
+
+def hub_cache(tmp_path, folder) -> Path:
+    """The repo folder placed where huggingface_hub keeps downloads: models--ORG--NAME/snapshots/REV + refs/main."""
+    cache = tmp_path / "hub-cache"
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    repo_dir = cache / ("models--" + REPO_ID.replace("/", "--"))
+    shutil.copytree(folder, repo_dir / "snapshots" / revision)
+    (repo_dir / "refs").mkdir(parents=True)
+    (repo_dir / "refs" / "main").write_text(revision)
+    return cache
+
+
+LOAD = """
+import sys, numpy as np
+from PIL import Image
+if sys.argv[3] == "package":
+    import litedepth_hf
+from transformers import pipeline
+pipe = pipeline("depth-estimation", model=sys.argv[1], trust_remote_code=sys.argv[3] != "package")
+np.save(sys.argv[4], pipe(Image.open(sys.argv[2]))["predicted_depth"].numpy())
+print(type(pipe.model).__module__)
+"""
+
+
+@pytest.mark.parametrize("mode", ["package", "remote-code"])
+def test_pipeline_loads_offline_from_the_hub_cache(repo, tmp_path, dev_dir, mode):
+    cache = hub_cache(tmp_path, repo[0])
+    image = dev_dir / "rgb" / "0010.jpg"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "HF_HOME": str(tmp_path / "home"),
+           "PYTHONPATH": str(ROOT) if mode == "package" else ""}
+    result = subprocess.run([sys.executable, "-c", LOAD, REPO_ID, str(image), mode, str(tmp_path / "d.npy")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    module = result.stdout.strip().splitlines()[-1]
+    assert module.startswith("litedepth_hf" if mode == "package" else "transformers_modules")
+    from transformers import pipeline
+
+    local = pipeline("depth-estimation", model=DEFAULT_CHECKPOINT)(str(image))["predicted_depth"].numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "d.npy"), local, rtol=0, atol=1e-6)
+
+
+def test_pi_script_fetches_only_tflite_and_json(repo, tmp_path, dev_dir, monkeypatch):
+    pi = load_pi_module()
+    files = repo[1]
+    picked = list(filter_repo_objects(files, allow_patterns=pi.hub_patterns("int8")))
+    assert sorted(picked) == sorted(f for f in files if f.endswith((".tflite", ".json")))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache(tmp_path, repo[0])))
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", os.environ["HF_HUB_CACHE"])
+    path = pi.resolve_model(None, REPO_ID, "int8", "core")
+    assert path.name == "model_int8.tflite" and path.is_file()
+    assert pi.main(["--repo-id", REPO_ID, "--precision", "int8", str(dev_dir / "rgb" / "0000.jpg"),
+                    "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "0000_depth.npy").is_file()
+
+
+class RecordingHfApi:
+    """A stand-in for HfApi that records calls: no network exists here, so the upload itself is not run."""
+
+    def __init__(self, fail_whoami=None, fail_upload=None):
+        self.calls, self.fail_whoami, self.fail_upload = [], fail_whoami, fail_upload
+
+    def whoami(self):
+        if self.fail_whoami:
+            raise self.fail_whoami
+        return {"name": "tester"}
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", repo_id, kwargs))
+
+    def create_branch(self, repo_id, **kwargs):
+        self.calls.append(("create_branch", repo_id, kwargs))
+
+    def upload_folder(self, folder_path, repo_id, **kwargs):
+        if self.fail_upload:
+            raise self.fail_upload
+        files = sorted(str(p.relative_to(folder_path)) for p in Path(folder_path).rglob("*") if p.is_file())
+        self.calls.append(("upload_folder", repo_id, {**kwargs, "files": files}))
+        return type("Commit", (), {"commit_url": f"https://hub.example/{repo_id}/commit/1"})()
+
+
+def http_error(status):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        import httpx
+
+        response = httpx.Response(status, request=httpx.Request("POST", "https://hub.example"))
+    except ImportError:
+        import requests
+
+        response = requests.Response()
+        response.status_code = status
+    return HfHubHTTPError(f"{status} error", response=response)
+
+
+def digest(folder) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in Path(folder).iterdir() if p.is_file()}
+
+
+def test_upload_sends_the_whole_repo_in_one_commit(repo, exported):
+    api = RecordingHfApi()
+    before = digest(DEFAULT_CHECKPOINT)
+    result = push(DEFAULT_CHECKPOINT, REPO_ID, private=True, revision="v1", exports_dir=exported[0],
+                  eval_results=EVAL, api=api)
+    assert digest(DEFAULT_CHECKPOINT) == before  # nothing local changed
+    names = [c[0] for c in api.calls]
+    assert names == ["create_repo", "create_branch", "upload_folder"]
+    assert api.calls[0][1] == REPO_ID and api.calls[0][2] == {"repo_type": "model", "private": True, "exist_ok": True}
+    upload = api.calls[2][2]
+    assert api.calls[2][1] == REPO_ID and upload["repo_type"] == "model" and upload["revision"] == "v1"
+    assert upload["files"] == sorted(repo[1]) == sorted(result["files"])
+
+
+def test_token_and_permission_errors_are_clear(tmp_path):
+    with pytest.raises(HubError, match="No valid Hugging Face token"):
+        push(DEFAULT_CHECKPOINT, REPO_ID, api=RecordingHfApi(fail_whoami=http_error(401)))
+    with pytest.raises(HubError, match="cannot write to litedepth-test/litedepth-tum"):
+        push(DEFAULT_CHECKPOINT, REPO_ID, api=RecordingHfApi(fail_upload=http_error(403)))
+    with pytest.raises(HubError, match="ORG/NAME"):
+        push(DEFAULT_CHECKPOINT, "no-slash", api=RecordingHfApi())
+    broken = tmp_path / "broken"
+    shutil.copytree(DEFAULT_CHECKPOINT, broken)
+    (broken / "model.safetensors").unlink()
+    with pytest.raises(HubError, match="missing model.safetensors"):
+        push(broken, REPO_ID, api=RecordingHfApi())
+    with pytest.raises(HubError, match="not empty"):
+        build_repo(DEFAULT_CHECKPOINT, broken, REPO_ID)
