@@ -52,16 +52,19 @@ class RGBDTrainingDataset(torch.utils.data.Dataset):
 
 
 class LiteDepthTrainer(Trainer):
-    """Trainer whose loss is `LiteDepthLoss` (four terms, fixed or dynamic weights), logged term by term.
+    """Trainer whose loss is `LiteDepthLoss` (four terms, fixed or dynamic weights), logged term by term,
+    plus structure-aware distillation when a `distiller` (see `litedepth_hf.distillation`) is given.
 
     The loss module's learnable weights join the optimiser, are averaged across processes
     like model gradients, and are saved in every checkpoint (`loss_state.safetensors`).
     """
 
-    def __init__(self, *args, loss_fn: Optional[LiteDepthLoss] = None, **kwargs):
+    def __init__(self, *args, loss_fn: Optional[LiteDepthLoss] = None, distiller=None, **kwargs):
         kwargs.setdefault("data_collator", pad_collate)
         super().__init__(*args, **kwargs)
         self.loss_fn = (loss_fn or LiteDepthLoss()).to(self.args.device)
+        # frozen, eval-mode, no_grad teacher: each process keeps its own copy on its device
+        self.distiller = distiller.to(self.args.device) if distiller is not None else None
         self._term_sums = defaultdict(float)
         self._term_steps = 0
 
@@ -75,8 +78,15 @@ class LiteDepthTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs["labels"]
-        outputs = model(pixel_values=inputs["pixel_values"], output_size=tuple(labels.shape[-2:]))
+        distil = self.distiller is not None and model.training
+        outputs = model(pixel_values=inputs["pixel_values"], output_size=tuple(labels.shape[-2:]),
+                        output_hidden_states=distil)
         loss, terms = self.loss_fn(outputs.predicted_depth, labels, inputs.get("intrinsics"))
+        if distil:
+            for name, value in self.distiller(inputs["pixel_values"], outputs.hidden_states,
+                                              outputs.predicted_depth, labels).items():
+                loss = loss + value
+                terms[name] = value.detach()
         if model.training:
             for name, value in terms.items():
                 self._term_sums[name] += float(value)

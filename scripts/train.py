@@ -2,11 +2,15 @@
 """Train LiteDepth on RGB-D data with 🤗 Trainer; run it as `accelerate launch scripts/train.py ...`.
 
 All `transformers.TrainingArguments` flags work; the defaults follow the paper (Adam with
-eps 1e-3, lr 4e-3, warm-up then polynomial decay to 1e-3 x lr... see --help), plus ours:
+eps 1e-3, lr 4e-3, warm-up, then linear (power 1) polynomial decay to lr x 1e-3, gradient
+clipping at 35), plus ours:
 
   accelerate launch scripts/train.py --train_data ../shared/data/tum_fr1_rpy \\
       --eval_data ../shared/data/tum_fr3_cabinet --output_dir runs/litedepth \\
       --num_train_epochs 150 --per_device_train_batch_size 8
+
+Two CPU processes: `accelerate launch --multi_gpu --num_processes 2 scripts/train.py ...` (accelerate's
+own `--cpu` flag starts a single process unless MPI is configured with --mpirun_hostfile).
 
 The output folder ends with the model (safetensors + config + image processor), metrics,
 a training-curve PNG and tensorboard logs; checkpoints resume with --resume_from_checkpoint.
@@ -50,6 +54,11 @@ class ScriptArguments:
     lr_floor_ratio: float = field(default=1e-3, metadata={"help": "poly decay ends at lr x this"})
     cache_decoded: bool = field(default=True, metadata={"help": "keep decoded frames in RAM (2.2 MB per pair)"})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "use only the first N training pairs"})
+    teacher_name_or_path: Optional[str] = field(
+        default=None, metadata={"help": "distil from this frozen depth model (LiteDepth, DPT, Depth Anything)"})
+    distill_weight: float = field(default=10.0, metadata={"help": "weight of the affinity distillation loss"})
+    distill_levels: str = field(default="0,2,3", metadata={"help": "decoder levels to distil: 0=1/32 .. 3=1/4"})
+    response_weight: float = field(default=0.0, metadata={"help": "weight of the loss on the teacher's depth"})
 
 
 PAPER_DEFAULTS = {
@@ -68,6 +77,9 @@ PAPER_DEFAULTS = {
     "report_to": "tensorboard",
     "remove_unused_columns": False,
     "dataloader_pin_memory": torch.cuda.is_available(),
+    "ddp_find_unused_parameters": False,
+    # without an accelerator, say so: two `accelerate launch --multi_gpu` processes then form a gloo CPU group
+    "use_cpu": not (torch.cuda.is_available() or torch.backends.mps.is_available()),
 }
 
 
@@ -134,12 +146,20 @@ def main(argv=None):
 
     loss_fn = LiteDepthLoss(terms=[t.strip() for t in script_args.losses.split(",") if t.strip()],
                             weighting=script_args.loss_weighting)
+    distiller = None
+    if script_args.teacher_name_or_path:
+        from litedepth_hf.distillation import Distiller, Teacher
+
+        teacher = Teacher.from_pretrained(script_args.teacher_name_or_path, student_processor=processor)
+        levels = [int(level) for level in script_args.distill_levels.split(",") if level.strip()]
+        distiller = Distiller(teacher, script_args.distill_weight, levels, script_args.response_weight)
     trainer = LiteDepthTrainer(
         model=model,
         args=training_args,
         train_dataset=train_set,
         eval_dataset=eval_set,
         loss_fn=loss_fn,
+        distiller=distiller,
         compute_metrics=make_compute_metrics() if eval_set is not None else None,
         processing_class=processor,
     )
