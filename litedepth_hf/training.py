@@ -168,10 +168,10 @@ def plot_training_curves(log_history: list, path: str) -> Optional[str]:
     for axis, (title, keys) in zip(axes[0], panels):
         for key in keys:
             steps, values = zip(*series[key])
-            axis.plot(steps, values, label=key.replace("eval_", ""))
+            axis.plot(steps, values, label=key.replace("eval_", ""), marker="o" if title == "dev metrics" else None)
         axis.set_title(title)
         axis.set_xlabel("step")
-        if title == "training loss":
+        if title in ("training loss", "loss weights"):
             axis.set_yscale("log")
         axis.legend(fontsize=7)
         axis.grid(alpha=0.3)

@@ -185,3 +185,25 @@ def test_token_and_permission_errors_are_clear(tmp_path):
         push(broken, REPO_ID, api=RecordingHfApi())
     with pytest.raises(HubError, match="not empty"):
         build_repo(DEFAULT_CHECKPOINT, broken, REPO_ID)
+
+
+def test_train_push_to_hub_ends_in_the_same_repo_as_litedepth_push(tmp_path, train_dir, dev_dir, monkeypatch):
+    import importlib.util
+
+    import huggingface_hub
+
+    recorder = RecordingHfApi()
+    monkeypatch.setattr(huggingface_hub, "HfApi", lambda token=None: recorder)
+    spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")
+    train_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_script)
+    out = tmp_path / "run"
+    assert train_script.main(["--train_data", str(train_dir), "--eval_data", str(dev_dir), "--output_dir", str(out),
+                              "--max_train_samples", "4", "--max_steps", "2", "--per_device_train_batch_size", "2",
+                              "--report_to", "none", "--save_strategy", "no", "--disable_tqdm", "true",
+                              "--push_to_hub", "--hub_model_id", REPO_ID]) == 0
+    uploads = [c for c in recorder.calls if c[0] == "upload_folder"]
+    assert len(uploads) == 1 and uploads[0][1] == REPO_ID
+    dry = push(out, REPO_ID, eval_results=out / "eval_results.json", dry_run=tmp_path / "dry")["files"]
+    assert uploads[0][2]["files"] == sorted(dry)
+    assert "eval_results.json" in dry and "README.md" in dry
