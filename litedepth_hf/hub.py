@@ -25,7 +25,7 @@ DESCRIPTIONS = {
     "modeling_litedepth.py": "remote code: model",
     "image_processing_litedepth.py": "remote code: image processor",
     "README.md": "this card",
-    "sample_depth.png": "sample: RGB | predicted depth",
+    "sample_depth.png": "sample: RGB beside its predicted depth",
     "eval_results.json": "the evaluation this card's numbers come from",
     "export.json": "inputs/outputs of each exported graph",
 }
@@ -96,10 +96,12 @@ def _training_summary(model_dir: Path) -> str:
     record = json.loads(run.read_text())
     args = record.get("script_args", record)
     pieces = [f"Data: `{args.get('train_data', '?')}`"]
-    for key in ("losses", "loss_weighting", "crop", "augment", "epochs"):
-        if key in args:
-            pieces.append(f"{key.replace('_', ' ')}: {args[key]}")
+    for key in ("losses", "loss_weighting", "crop", "augment", "teacher_name_or_path"):
+        if args.get(key):
+            pieces.append(f"{key.replace('_', ' ').replace('teacher name or path', 'distilled from')}: {args[key]}")
     metrics = record.get("metrics", {})
+    if "epoch" in metrics:
+        pieces.append(f"epochs: {metrics['epoch']:g}")
     if "train_runtime" in metrics:
         pieces.append(f"training time: {metrics['train_runtime'] / 60:.1f} min on {record.get('hardware', 'CPU')}")
     return "; ".join(pieces) + "."
