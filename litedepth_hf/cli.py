@@ -76,7 +76,8 @@ def run_push(args) -> int:
     from .hub import push
 
     result = push(args.model_dir, args.repo_id, private=args.private, revision=args.revision, token=args.token,
-                  exports_dir=args.exports, eval_results=args.eval_results, dry_run=args.dry_run)
+                  exports_dir=args.exports, eval_results=args.eval_results, dry_run=args.dry_run,
+                  template=args.card_template)
     root = Path(result.get("dry_run", ""))
     for name in result["files"]:
         size = (root / name).stat().st_size if args.dry_run else None
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--exports", default=None, help="`litedepth export` folder to include")
     push.add_argument("--eval-results", default=None, help="metrics.json from scripts/evaluate.py --out")
     push.add_argument("--dry-run", default=None, metavar="DIR", help="only write the repo folder to DIR")
+    push.add_argument("--card-template", default=None, help="model card template (default: model_cards/litedepth.md)")
     push.set_defaults(func=run_push)
     return parser
 

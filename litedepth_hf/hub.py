@@ -132,6 +132,9 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     if exports_dir is not None and not (Path(exports_dir) / "export.json").is_file():
         raise HubError(f"{exports_dir} has no export.json: run `litedepth export` first")
     evaluation = load_eval_results(eval_results) if eval_results else None
+    template = Path(template or TEMPLATE)
+    if not template.is_file():
+        raise HubError(f"Model card template not found: {template} (it lives in the repository's model_cards/)")
     model = LiteDepthForDepthEstimation.from_pretrained(model_dir).eval()
     processor = LiteDepthImageProcessor.from_pretrained(model_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -154,7 +157,7 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     config = model.config
     macs, params = macs_and_params(model, torch.zeros(1, 3, *config.image_size))
     card = ModelCard.from_template(
-        _card_data(repo_id, evaluation), template_path=str(template or TEMPLATE), repo_id=repo_id,
+        _card_data(repo_id, evaluation), template_path=str(template), repo_id=repo_id,
         model_name=repo_id.split("/")[-1], params_m=f"{params / 1e6:.3f}", macs_m=f"{macs / 1e6:.1f}",
         input_size=f"{config.image_size[0]}x{config.image_size[1]}", min_depth=config.min_depth,
         max_depth=config.max_depth, sample_image="sample_depth.png", training_summary=_training_summary(model_dir),
@@ -174,12 +177,12 @@ def _describe(name: str) -> str:
 
 
 def push(model_dir, repo_id: str, private: bool = False, revision: Optional[str] = None, token: Optional[str] = None,
-         exports_dir=None, eval_results=None, dry_run=None, api=None) -> dict:
+         exports_dir=None, eval_results=None, dry_run=None, api=None, template=None) -> dict:
     """Build the repo folder and upload it in one commit (or, with `dry_run=DIR`, only write it there)."""
     if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise HubError(f"--repo-id must look like ORG/NAME, got {repo_id!r}")
     if dry_run:
-        files = build_repo(model_dir, dry_run, repo_id, exports_dir, eval_results)
+        files = build_repo(model_dir, dry_run, repo_id, exports_dir, eval_results, template)
         return {"dry_run": str(dry_run), "files": files}
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -193,7 +196,7 @@ def push(model_dir, repo_id: str, private: bool = False, revision: Optional[str]
     check_model_dir(model_dir)
     with tempfile.TemporaryDirectory(prefix="litedepth-push-") as staging:
         folder = Path(staging) / "repo"
-        files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results)
+        files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results, template)
         try:
             api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
             if revision:
