@@ -118,7 +118,7 @@ def export_onnx(model, processor, out_dir: Path, frame_size=(480, 640)) -> dict:
     return {"model.onnx": _core_contract(model), "model_fullframe.onnx": _full_contract(frame_size)}
 
 
-def calibration_batches(model, processor, images: Iterable, limit: int = 64) -> list:
+def calibration_batches(processor, images: Iterable, limit: int = 64) -> list:
     """Core-graph inputs from real frames, for static int8 calibration."""
     batches = []
     for image in images:
@@ -157,7 +157,7 @@ def export_tflite(model, processor, out_dir: Path, calibration_images: list, fra
     core, full = CoreGraph(model).eval(), FullFrameGraph(model, processor.image_mean, processor.image_std).eval()
     pixels = torch.zeros(1, 3, *model.config.image_size)
     frame = torch.zeros(1, *frame_size, 3, dtype=torch.uint8)
-    core_calibration = calibration_batches(model, processor, calibration_images)
+    core_calibration = calibration_batches(processor, calibration_images)
     frame_calibration = [torch.from_numpy(np.asarray(_fit(image, frame_size)))[None] for image in calibration_images]
     written = {}
     for name, graph, sample, contract, calibration in (

@@ -4,7 +4,7 @@ Only standard-library, numpy, PIL, torch and transformers imports: this file is
 copied next to saved weights for `trust_remote_code=True` loading.
 """
 
-from typing import Optional, Union
+from typing import Optional
 
 import numpy as np
 import torch
