@@ -181,6 +181,26 @@ def silog_loss(predicted, target, variance_focus: float = 0.15, eps: float = 1e-
     return torch.where(positive, torch.sqrt(torch.where(positive, squared, torch.ones_like(squared))), squared * 0)
 
 
+# timm block layer -> our (ConvBnReLU, index) path: depthwise-separable (stage 0) and inverted residual blocks.
+TIMM_DS_LAYERS = {"conv_dw": "conv_dw.0", "bn1": "conv_dw.1", "conv_pw": "conv_pw.0", "bn2": "conv_pw.1"}
+TIMM_IR_LAYERS = {"conv_pw": "conv_pw.0", "bn1": "conv_pw.1", "conv_dw": "conv_dw.0", "bn2": "conv_dw.1",
+                  "conv_pwl": "conv_pwl.0", "bn3": "conv_pwl.1"}
+
+
+def timm_to_native_name(key: str) -> str:
+    """`conv_stem.weight` -> `stem.0.weight`, `blocks.1.0.bn2.bias` -> `stages.1.0.conv_dw.1.bias`; else unchanged."""
+    head, _, rest = key.partition(".")
+    if head in ("conv_stem", "bn1"):
+        return f"stem.{0 if head == 'conv_stem' else 1}.{rest}"
+    parts = key.split(".")
+    if head == "blocks" and len(parts) > 4:
+        stage, block, layer = parts[1], parts[2], parts[3]
+        mapping = TIMM_DS_LAYERS if stage == "0" else TIMM_IR_LAYERS
+        if layer in mapping:
+            return f"stages.{stage}.{block}.{mapping[layer]}.{'.'.join(parts[4:])}"
+    return key
+
+
 class LiteDepthPreTrainedModel(PreTrainedModel):
     config_class = LiteDepthConfig
     base_model_prefix = "litedepth"
@@ -245,22 +265,10 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         ours = self.encoder.state_dict()
         converted = {}
         for key, value in state_dict.items():
-            name = key.replace("conv_stem.", "stem.0.").replace("bn1.", "stem.1.") if key.split(".")[0] in (
-                "conv_stem", "bn1") else key
-            if name.startswith("blocks."):
-                parts = name.split(".")
-                stage, block, layer, rest = parts[1], parts[2], parts[3], ".".join(parts[4:])
-                ir = {"conv_pw": "conv_pw.0", "bn1": "conv_pw.1", "conv_dw": "conv_dw.0", "bn2": "conv_dw.1",
-                      "conv_pwl": "conv_pwl.0", "bn3": "conv_pwl.1"}
-                ds = {"conv_dw": "conv_dw.0", "bn1": "conv_dw.1", "conv_pw": "conv_pw.0", "bn2": "conv_pw.1"}
-                mapping = ds if stage == "0" else ir
-                if layer not in mapping:
-                    continue
-                name = f"stages.{stage}.{block}.{mapping[layer]}.{rest}"
+            name = timm_to_native_name(key)
             if name in ours and ours[name].shape == value.shape:
                 converted[name] = value
-        missing = self.encoder.load_state_dict(converted, strict=False).missing_keys
-        return list(missing)
+        return list(self.encoder.load_state_dict(converted, strict=False).missing_keys)
 
     def forward(
         self,
