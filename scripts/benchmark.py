@@ -49,6 +49,17 @@ class FastDepthStyle(nn.Module):
         return self.decoder(self.encoder(pixel_values).last_hidden_state)[:, 0]
 
 
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo where there is one (platform.processor() is often empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def build_peers():
     """(name, torch module taking pixel_values, preprocess(frame) -> numpy NCHW) for each peer."""
     from transformers import (DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTConfig,
@@ -187,7 +198,7 @@ def main():
     medians = {key: statistics.median(values) for key, values in timings.items()}
     reference = {t: medians[("LiteDepth", "TFLite fp32 (full-frame)", t)] for t in args.threads}
 
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()} "
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {cpu_name()} ({platform.machine()}) "
              f"({torch.get_num_threads()} cores visible), Python {platform.python_version()}, torch {torch.__version__}. "
              f"Median of {args.runs} interleaved rounds ({args.slow_runs} for {', '.join(sorted(slow)) or 'none'}); "
              "one 640x480 frame, each model's own pre-processing included. Peers have random weights (speed only).",
