@@ -96,9 +96,12 @@ def _training_summary(model_dir: Path) -> str:
     record = json.loads(run.read_text())
     args = record.get("script_args", record)
     pieces = [f"Data: `{args.get('train_data', '?')}`"]
-    for key in ("losses", "loss_weighting", "crop", "augment", "teacher_name_or_path"):
+    for key in ("losses", "loss_weighting", "crop", "augment"):
         if args.get(key):
-            pieces.append(f"{key.replace('_', ' ').replace('teacher name or path', 'distilled from')}: {args[key]}")
+            pieces.append(f"{key.replace('_', ' ')}: {args[key]}")
+    teacher = args.get("teacher_name_or_path")
+    if teacher:  # a local folder is named, not its path on the machine that trained
+        pieces.append(f"distilled from: `{Path(teacher).name if teacher.startswith(('/', '.')) else teacher}`")
     metrics = record.get("metrics", {})
     if "epoch" in metrics:
         pieces.append(f"epochs: {metrics['epoch']:g}")
