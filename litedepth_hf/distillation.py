@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .losses import valid_mask
+
 HOOKED_NECKS = ("dpt", "depth_anything", "prompt_depth_anything")
 
 
@@ -144,7 +146,7 @@ class Distiller(nn.Module):
         teacher_features, teacher_depth = self.teacher(pixel_values)
         if len(teacher_features) < 4:
             raise ValueError(f"The teacher gave {len(teacher_features)} feature maps; 4 are needed")
-        valid = torch.isfinite(labels) & (labels > 0)
+        valid = valid_mask(labels)
         affinity = sum(affinity_loss(student_hidden[level], teacher_features[level].float(), valid, self.max_pixels)
                        for level in self.levels)
         terms = {"distill": self.weight * affinity}

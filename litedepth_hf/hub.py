@@ -196,7 +196,6 @@ def push(model_dir, repo_id: str, private: bool = False, revision: Optional[str]
     except (HfHubHTTPError, OSError, ValueError) as error:
         raise HubError("No valid Hugging Face token: run `hf auth login` or set HF_TOKEN "
                        f"(nothing was uploaded; {type(error).__name__})") from None
-    check_model_dir(model_dir)
     with tempfile.TemporaryDirectory(prefix="litedepth-push-") as staging:
         folder = Path(staging) / "repo"
         files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results, template)
