@@ -7,7 +7,22 @@ marks the classes for `register_for_auto_class` so that saved checkpoints carry
 their code and load with `trust_remote_code=True` where the package is absent.
 """
 
+import logging
 from pathlib import Path
+
+
+class _KnownImportNoise(logging.Filter):
+    """Drops two harmless messages that importing transformers 4.57 beside torchao (the export
+    extra's quantiser) logs: torchao's GPU-only kernels failing to load on a CPU machine, and
+    torch's deprecation note on torchao registering its enums. Nothing else is filtered."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("torchao/_C" in message or "is an Enum subclass and is now natively supported" in message)
+
+
+for _name in ("torchao", "torch.utils._pytree"):
+    logging.getLogger(_name).addFilter(_KnownImportNoise())
 
 from transformers import AutoConfig, AutoImageProcessor, AutoModelForDepthEstimation
 
