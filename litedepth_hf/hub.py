@@ -46,15 +46,14 @@ def check_model_dir(model_dir) -> Path:
 
 
 def load_eval_results(path) -> dict:
-    """`scripts/evaluate.py --out` JSON -> {"data": ..., "metrics": the LiteDepth row, "baseline": ...}."""
+    """`scripts/evaluate.py --out` JSON -> {"data", "model", "metrics": its first model's row, "baselines"}."""
     record = json.loads(Path(path).read_text())
     rows = record.get("results", {})
-    model_rows = {k: v for k, v in rows.items() if not k.startswith("constant")}
-    if not model_rows:
+    if not rows:
         raise HubError(f"{path} holds no model metrics (expected scripts/evaluate.py output)")
-    name, metrics = next(iter(model_rows.items()))
-    baseline = next((v | {"name": k} for k, v in rows.items() if k.startswith("constant")), None)
-    return {"data": record.get("data", "unknown"), "model": name, "metrics": metrics, "baseline": baseline}
+    name, metrics = next(iter(rows.items()))
+    baselines = [v | {"name": k} for k, v in record.get("baselines", {}).items()]
+    return {"data": record.get("data", "unknown"), "model": name, "metrics": metrics, "baselines": baselines}
 
 
 def _card_data(repo_id: str, evaluation: Optional[dict]):
@@ -77,15 +76,14 @@ def _card_data(repo_id: str, evaluation: Optional[dict]):
 def _eval_table(evaluation: Optional[dict]) -> tuple:
     if not evaluation:
         return "No evaluation file was given, so this card reports no metrics.", ""
-    rows = [(evaluation["model"], evaluation["metrics"])]
-    if evaluation["baseline"]:
-        rows.append((evaluation["baseline"]["name"], evaluation["baseline"]))
+    rows = [(evaluation["model"], evaluation["metrics"])] + [(b["name"], b) for b in evaluation["baselines"]]
     table = ["| model | si-RMSE | RMSE (m) | AbsRel | δ1 |", "|---|---|---|---|---|"]
     table += [f"| {name} | {m['si_rmse']:.4f} | {m['rmse']:.4f} | {m['abs_rel']:.4f} | {m['delta1']:.4f} |"
               for name, m in rows]
     intro = (f"Dev set: `{Path(str(evaluation['data'])).name}` ({evaluation['metrics'].get('num_images', '?')} "
-             "frames of a room never seen in training), next to a trivial baseline that predicts the training "
-             "set's median depth everywhere.")
+             "frames of a room never seen in training), next to baselines that never look at the image: the "
+             "training set's median depth everywhere, and its mean depth layout (where frames tend to be "
+             "nearer or farther) at that median.")
     return intro, "\n".join(table)
 
 
@@ -102,6 +100,11 @@ def _training_summary(model_dir: Path) -> str:
     teacher = args.get("teacher_name_or_path")
     if teacher:  # a local folder is named, not its path on the machine that trained
         pieces.append(f"distilled from: `{Path(teacher).name if teacher.startswith(('/', '.')) else teacher}`")
+    training = record.get("training_args", {})
+    if training:
+        pieces.append(f"Adam lr {training['learning_rate']:g}, weight decay {training['weight_decay']:g}, "
+                      f"{training['warmup_steps']} warm-up steps, batch {training['per_device_train_batch_size']}"
+                      f" x {record.get('num_processes', 1)}, seed {training['seed']}")
     metrics = record.get("metrics", {})
     if "epoch" in metrics:
         pieces.append(f"epochs: {metrics['epoch']:g}")

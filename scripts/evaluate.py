@@ -3,8 +3,11 @@
 
 Any `AutoModelForDepthEstimation` folder or Hub id works. Metrics follow the MAI 2022
 protocol (mm, predictions clamped to 1 mm, GT <= 1 mm ignored), per image then averaged.
-`--baseline-from TRAIN` adds the trivial baseline: a constant depth equal to the median
-valid depth of the training set, which every trained model must beat.
+`--baseline-from TRAIN` adds two baselines that never look at the image, both from the training
+set alone: a constant depth equal to its median valid depth (the trivial baseline every trained
+model must beat), and its mean depth *layout* - that median times exp(mean over training frames of
+ln depth minus the frame's median, at each pixel) - which shows how much of a score position alone
+explains.
 """
 
 import argparse
@@ -13,6 +16,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from litedepth_hf.data import example_arrays, load_depth_dataset
 from litedepth_hf.inference import evaluate_dataset, load_model
@@ -24,6 +28,30 @@ def median_depth(dataset) -> float:
     """Median of all valid GT depths of a dataset, in metres."""
     values = [depth[depth > 0] for _, depth, _ in (example_arrays(example) for example in dataset)]
     return float(np.median(np.concatenate(values)))
+
+
+def layout_prior(dataset, size=(120, 160)) -> np.ndarray:
+    """Mean over frames of (ln depth - the frame's median ln depth) at each pixel, at `size` (H, W)."""
+    total, count = np.zeros(size), np.zeros(size)
+    for example in dataset:
+        depth = example_arrays(example)[1]
+        valid = depth > 0
+        if not valid.any():
+            continue
+        log = np.log(np.where(valid, depth, 1.0))
+        log = np.where(valid, log - np.median(log[valid]), 0.0)
+        total += _resize(log, size, Image.NEAREST)
+        count += _resize(valid.astype(np.float32), size, Image.NEAREST)
+    return total / np.maximum(count, 1.0)
+
+
+def layout_prediction(prior: np.ndarray, median: float, shape: tuple) -> np.ndarray:
+    """The layout baseline's depth (metres) for a frame of `shape` (H, W)."""
+    return median * np.exp(_resize(prior, shape, Image.BILINEAR))
+
+
+def _resize(array: np.ndarray, size: tuple, resample) -> np.ndarray:
+    return np.asarray(Image.fromarray(array.astype(np.float32)).resize(size[::-1], resample))
 
 
 def markdown_table(rows: dict) -> str:
@@ -46,23 +74,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     dataset = load_depth_dataset(args.data, depth_scale=args.depth_scale)
-    results, grids = {}, []
+    baselines, results, grids = {}, {}, []
     if args.baseline_from:
-        median = median_depth(load_depth_dataset(args.baseline_from))
+        train = load_depth_dataset(args.baseline_from)
+        median, prior = median_depth(train), layout_prior(train)
         gts = [example_arrays(example)[1] for example in dataset]
-        results[f"constant {median:.3f} m (train median)"] = depth_metrics([np.full_like(g, median) for g in gts], gts)
+        baselines[f"constant {median:.3f} m (train median)"] = depth_metrics([np.full_like(g, median) for g in gts], gts)
+        baselines["train depth layout (no image)"] = depth_metrics(
+            [layout_prediction(prior, median, g.shape) for g in gts], gts)
     for name in args.model or [None]:
         model, processor = load_model(name)
         label = name or "litedepth (embedded default)"
         results[label], kept = evaluate_dataset(model, processor, dataset, keep=args.grid_rows)
         grids.extend([rgb, colorize_depth(gt), colorize_depth(pred), error_map(pred, gt)] for rgb, gt, pred in kept)
 
-    table = markdown_table(results)
+    table = markdown_table({**baselines, **results})
     print(f"{args.data}: {len(dataset)} images\n\n{table}")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps({"data": args.data, "results": results}, indent=2) + "\n")
+        (out / "metrics.json").write_text(json.dumps({"data": args.data, "baselines": baselines, "results": results}, indent=2) + "\n")
         (out / "metrics.md").write_text(f"Dataset: `{args.data}` ({len(dataset)} images)\n\n{table}\n")
         if grids:
             image_grid(grids).save(out / "grid.png")

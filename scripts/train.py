@@ -61,6 +61,10 @@ class ScriptArguments:
     response_weight: float = field(default=0.0, metadata={"help": "weight of the loss on the teacher's depth"})
 
 
+RECORDED = ("num_train_epochs", "per_device_train_batch_size", "learning_rate", "weight_decay", "warmup_steps",
+            "lr_scheduler_type", "max_grad_norm", "seed")
+"""Training arguments written to training_run.json beside the script's own, so a run can be repeated."""
+
 PAPER_DEFAULTS = {
     "learning_rate": 4e-3,
     "adam_epsilon": 1e-3,
@@ -171,8 +175,8 @@ def main(argv=None):
         if trainer.is_world_process_zero():
             write_eval_results(output_dir, script_args.eval_data, metrics)
     if trainer.is_world_process_zero():
-        run = {"script_args": vars(script_args), "metrics": metrics, "num_processes": training_args.world_size,
-               "log_history": trainer.state.log_history}
+        run = {"script_args": vars(script_args), "training_args": {k: getattr(training_args, k) for k in RECORDED},
+               "metrics": metrics, "num_processes": training_args.world_size, "log_history": trainer.state.log_history}
         (output_dir / "training_run.json").write_text(json.dumps(run, indent=2, default=str) + "\n")
         curve = plot_training_curves(trainer.state.log_history, str(output_dir / "training_curves.png"))
         print(json.dumps(metrics, indent=2))
