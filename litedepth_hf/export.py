@@ -130,6 +130,45 @@ def calibration_batches(processor, images: Iterable, limit: int = 64) -> list:
     return batches
 
 
+def equalise_decoder_ranges(model, calibration: list, quantile: float = 0.999):
+    """A copy of `model` whose decoder concats see inputs of matching range; same fp32 function.
+
+    int8 gives a concat one scale for all its channels. The upsampled decoder features reach
+    ~100 while the encoder skips they are concatenated with stay under ~10, so the skips would
+    keep only ~10 levels. ReLU and bilinear upsampling commute with a positive scale, so each
+    fusion conv's output is divided by k (its weights and bias) and the next conv's weights on
+    those channels multiplied by k - cross-layer equalisation, with k = ratio of the two inputs'
+    `quantile` magnitudes on the calibration batches.
+    """
+    model = copy.deepcopy(model).eval()
+    decoder = model.decoder
+    with torch.no_grad():
+        features = [model.encoder(batch) for batch in calibration]
+        convs = [(decoder.fuse32, decoder.fuse16, 1), (decoder.fuse16, decoder.fuse8, 2), (decoder.fuse8, decoder.head_conv, 3)]
+        for producer, consumer, level in convs:
+            skip = torch.cat([f[3 - level].flatten() for f in features]).abs()
+            produced = torch.cat([_level_input(decoder, f, level).flatten() for f in features])
+            scale = float(torch.quantile(produced[::max(1, produced.numel() // 1_000_000)], quantile) /
+                          torch.quantile(skip[::max(1, skip.numel() // 1_000_000)], quantile).clamp_min(1e-6))
+            if scale <= 1.0:
+                continue
+            producer.weight /= scale
+            producer.bias /= scale
+            consumer.weight[:, : producer.out_channels] *= scale
+    return model
+
+
+def _level_input(decoder, features, level: int) -> torch.Tensor:
+    """ReLU'd decoder feature that gets upsampled and concatenated at `level` (1: 1/16, 2: 1/8, 3: 1/4)."""
+    f4, f8, f16, f32 = features
+    h = decoder.fuse32(f32)
+    if level >= 2:
+        h = decoder.fuse16(decoder._up_cat(F.relu(h), f16))
+    if level >= 3:
+        h = decoder.fuse8(decoder._up_cat(F.relu(h), f8))
+    return F.relu(h)
+
+
 def _int8_config(graph, sample, calibration: list):
     """PT2E static, per-channel int8: export, insert observers, calibrate on real frames, convert."""
     from litert_torch.quantize import pt2e_quantizer, quant_config
@@ -154,17 +193,19 @@ def export_tflite(model, processor, out_dir: Path, calibration_images: list, fra
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.eval()
-    core, full = CoreGraph(model).eval(), FullFrameGraph(model, processor.image_mean, processor.image_std).eval()
     pixels = torch.zeros(1, 3, *model.config.image_size)
     frame = torch.zeros(1, *frame_size, 3, dtype=torch.uint8)
     core_calibration = calibration_batches(processor, calibration_images)
     frame_calibration = [torch.from_numpy(np.asarray(_fit(image, frame_size)))[None] for image in calibration_images]
+    balanced = equalise_decoder_ranges(model, core_calibration)  # for int8 only; fp32/fp16 keep the weights as trained
     written = {}
-    for name, graph, sample, contract, calibration in (
-        ("model", core, pixels, _core_contract(model), core_calibration),
-        ("model_fullframe", full, frame, _full_contract(frame_size), frame_calibration[: len(core_calibration)]),
+    for name, graph_class, sample, contract, calibration in (
+        ("model", CoreGraph, pixels, _core_contract(model), core_calibration),
+        ("model_fullframe", lambda m: FullFrameGraph(m, processor.image_mean, processor.image_std), frame,
+         _full_contract(frame_size), frame_calibration[: len(core_calibration)]),
     ):
-        quantized, int8_config = _int8_config(graph, sample, calibration)
+        graph = graph_class(model).eval()
+        quantized, int8_config = _int8_config(graph_class(balanced).eval(), sample, calibration)
         for precision, module, config in (("fp32", graph, None), ("fp16", graph, quant_recipes.full_fp16_recipe()),
                                           ("int8", quantized, int8_config)):
             path = out_dir / f"{name}_{precision}.tflite"

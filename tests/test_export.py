@@ -92,6 +92,25 @@ def test_reduced_precision_keeps_dev_accuracy(exported, dev_frames, precision, b
     assert np.isfinite(sample).all() and sample.min() > 0
 
 
+def test_decoder_equalisation_keeps_the_function_and_balances_the_concats(torch_model, dev_frames):
+    from litedepth_hf.export import _level_input, calibration_batches, equalise_decoder_ranges
+
+    model, processor = torch_model
+    frames = [Image.fromarray(f) for f in dev_frames[0][:8]]
+    batches = calibration_batches(processor, frames)
+    balanced = equalise_decoder_ranges(model, batches)
+    pixels = torch.cat(batches)
+    with torch.no_grad():
+        before, after = model(pixels).predicted_depth, balanced(pixels).predicted_depth
+        assert float(((before - after).abs() / before).max()) < 1e-5
+        features = balanced.encoder(pixels)
+        for level in (1, 2, 3):
+            produced = float(_level_input(balanced.decoder, features, level).abs().max())
+            skip = float(features[3 - level].abs().max())
+            assert produced < 2.0 * skip, (level, produced, skip)  # trained weights: 4-12x at every level
+    assert torch.equal(model.decoder.fuse32.weight, load_model(DEFAULT_CHECKPOINT)[0].decoder.fuse32.weight)
+
+
 def test_int8_fits_half_a_megabyte(exported):
     """Issue target: int8 TFLite <= 0.5 MB, reached by storing the per-channel zero points once."""
     from ai_edge_litert import schema_py_generated as schema
