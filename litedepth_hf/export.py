@@ -196,7 +196,7 @@ def export_tflite(model, processor, out_dir: Path, calibration_images: list, fra
     pixels = torch.zeros(1, 3, *model.config.image_size)
     frame = torch.zeros(1, *frame_size, 3, dtype=torch.uint8)
     core_calibration = calibration_batches(processor, calibration_images)
-    frame_calibration = [torch.from_numpy(np.asarray(_fit(image, frame_size)))[None] for image in calibration_images]
+    frame_calibration = [torch.from_numpy(np.array(_fit(image, frame_size)))[None] for image in calibration_images]
     balanced = equalise_decoder_ranges(model, core_calibration)  # for int8 only; fp32/fp16 keep the weights as trained
     written = {}
     for name, graph_class, sample, contract, calibration in (

@@ -102,7 +102,7 @@ def _training_summary(model_dir: Path) -> str:
         pieces.append(f"distilled from: `{Path(teacher).name if teacher.startswith(('/', '.')) else teacher}`")
     training = record.get("training_args", {})
     if training:
-        pieces.append(f"Adam lr {training['learning_rate']:g}, weight decay {training['weight_decay']:g}, "
+        pieces.append(f"AdamW lr {training['learning_rate']:g}, weight decay {training['weight_decay']:g}, "
                       f"{training['warmup_steps']} warm-up steps, batch {training['per_device_train_batch_size']}"
                       f" x {record.get('num_processes', 1)}, seed {training['seed']}")
     metrics = record.get("metrics", {})
