@@ -37,11 +37,11 @@ def real_frame(train_dir):
     return image, depth
 
 
-def load_pi_module():
-    """scripts/pi_infer.py as a module: the runtime code the Raspberry Pi runs."""
+def load_script(name: str = "pi_infer"):
+    """scripts/NAME.py as a module (default: pi_infer, the runtime code the Raspberry Pi runs)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("pi_infer", ROOT / "scripts" / "pi_infer.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -14,7 +14,7 @@ from litedepth_hf import DEFAULT_CHECKPOINT
 from litedepth_hf.inference import load_model, predict_depth
 from litedepth_hf.metrics import image_metrics
 
-from conftest import load_pi_module
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ["onnx/model.onnx", "onnx/model_fullframe.onnx"] + [
@@ -54,7 +54,7 @@ def test_refuses_to_overwrite_an_export(exported):
 @pytest.mark.parametrize("name", ["onnx/model.onnx", "tflite/model_fp32.tflite"])
 def test_fp32_core_graphs_match_the_torch_pipeline(exported, torch_model, dev_frames, name):
     """Core graph + the Pi script's pre/post-processing vs `predict_depth` (what the pipeline does)."""
-    runner = load_pi_module().DepthRunner(exported[0] / name, threads=2)
+    runner = load_script().DepthRunner(exported[0] / name, threads=2)
     frames = dev_frames[0][:4]
     reference = predict_depth(*torch_model, [Image.fromarray(f) for f in frames])
     for frame, expected in zip(frames, reference):
@@ -69,7 +69,7 @@ def test_fp32_full_frame_graphs_match_their_torch_graph(exported, torch_model, d
 
     model, processor = torch_model
     graph = FullFrameGraph(model, processor.image_mean, processor.image_std).eval()
-    runner = load_pi_module().DepthRunner(exported[0] / name, threads=2)
+    runner = load_script().DepthRunner(exported[0] / name, threads=2)
     assert runner.full_frame
     for frame in dev_frames[0][:3]:
         with torch.no_grad():
@@ -81,7 +81,7 @@ def test_fp32_full_frame_graphs_match_their_torch_graph(exported, torch_model, d
 @pytest.mark.parametrize("precision, bound", [("fp16", 0.01), ("int8", 0.01)])
 def test_reduced_precision_keeps_dev_accuracy(exported, dev_frames, precision, bound):
     """si-RMSE over the whole dev set moves by at most 0.01 from fp32 (int8: calibrated on train frames)."""
-    pi = load_pi_module()
+    pi = load_script()
     reference = pi.DepthRunner(exported[0] / "tflite/model_fp32.tflite")
     reduced = pi.DepthRunner(exported[0] / f"tflite/model_{precision}.tflite")
     frames, depths = dev_frames

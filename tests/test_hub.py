@@ -16,7 +16,7 @@ from huggingface_hub.utils import filter_repo_objects
 from litedepth_hf import DEFAULT_CHECKPOINT
 from litedepth_hf.hub import HubError, build_repo, push
 
-from conftest import ROOT, load_pi_module
+from conftest import ROOT, load_script
 
 REPO_ID = "litedepth-test/litedepth-tum"
 CORE_FILES = ["README.md", "config.json", "configuration_litedepth.py", "eval_results.json",
@@ -96,7 +96,7 @@ def test_pipeline_loads_offline_from_the_hub_cache(repo, tmp_path, dev_dir, mode
 
 
 def test_pi_script_fetches_only_tflite_and_json(repo, tmp_path, dev_dir, monkeypatch):
-    pi = load_pi_module()
+    pi = load_script()
     files = repo[1]
     picked = list(filter_repo_objects(files, allow_patterns=pi.hub_patterns("int8")))
     assert sorted(picked) == sorted(f for f in files if f.endswith((".tflite", ".json")))

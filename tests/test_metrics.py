@@ -59,3 +59,22 @@ def test_evaluate_module_agrees_with_numpy(dev_dir):
     result = metric.compute(predictions=pred, references=gt, runtime_ms=20.0)
     expected = depth_metrics(pred, gt, runtime_ms=20.0)
     assert result == pytest.approx(expected)
+
+
+def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
+    """scripts/evaluate.py's image-blind layout baseline: right shape, near at the bottom, and on its own
+    training frames better than the constant on si-RMSE (the constant's si-RMSE is each frame's spread)."""
+    from conftest import load_script
+    from litedepth_hf.data import example_arrays, load_depth_dataset
+
+    evaluate = load_script("evaluate")
+    train = load_depth_dataset(train_dir)
+    prior, median = evaluate.layout_prior(train), evaluate.median_depth(train)
+    assert prior.shape == (120, 160) and np.isfinite(prior).all()
+    assert prior[-20:].mean() < prior[20:40].mean()  # the desk at the bottom is nearer than the wall above
+    gts = [example_arrays(example)[1] for example in train]
+    layout = depth_metrics([evaluate.layout_prediction(prior, median, g.shape) for g in gts], gts)
+    constant = depth_metrics([np.full_like(g, median) for g in gts], gts)
+    assert layout["si_rmse"] < constant["si_rmse"] - 0.02
+    assert evaluate.layout_prediction(prior, median, (48, 64)).shape == (48, 64)
+
