@@ -138,18 +138,19 @@ def equalise_decoder_ranges(model, calibration: list, quantile: float = 0.999):
     keep only ~10 levels. ReLU and bilinear upsampling commute with a positive scale, so each
     fusion conv's output is divided by k (its weights and bias) and the next conv's weights on
     those channels multiplied by k - cross-layer equalisation, with k = ratio of the two inputs'
-    `quantile` magnitudes on the calibration batches.
+    `quantile` magnitudes on the calibration batches. Each rescaling leaves every later feature
+    unchanged, so all three ratios come from one pass of the trained model.
     """
     model = copy.deepcopy(model).eval()
     decoder = model.decoder
     with torch.no_grad():
-        features = [model.encoder(batch) for batch in calibration]
-        convs = [(decoder.fuse32, decoder.fuse16, 1), (decoder.fuse16, decoder.fuse8, 2), (decoder.fuse8, decoder.head_conv, 3)]
-        for producer, consumer, level in convs:
-            skip = torch.cat([f[3 - level].flatten() for f in features]).abs()
-            produced = torch.cat([_level_input(decoder, f, level).flatten() for f in features])
-            scale = float(torch.quantile(produced[::max(1, produced.numel() // 1_000_000)], quantile) /
-                          torch.quantile(skip[::max(1, skip.numel() // 1_000_000)], quantile).clamp_min(1e-6))
+        passes = [(features, decoder(features)[1]) for features in map(model.encoder, calibration)]
+        # level 1..3: relu(h32|h16|h8) is upsampled and concatenated with the 1/16|1/8|1/4 encoder tap
+        for level, (producer, consumer) in enumerate(
+                [(decoder.fuse32, decoder.fuse16), (decoder.fuse16, decoder.fuse8), (decoder.fuse8, decoder.head_conv)]):
+            produced = _magnitude([F.relu(hidden[level]) for _, hidden in passes], quantile)
+            skip = _magnitude([features[2 - level] for features, _ in passes], quantile)
+            scale = produced / max(skip, 1e-6)
             if scale <= 1.0:
                 continue
             producer.weight /= scale
@@ -158,15 +159,10 @@ def equalise_decoder_ranges(model, calibration: list, quantile: float = 0.999):
     return model
 
 
-def _level_input(decoder, features, level: int) -> torch.Tensor:
-    """ReLU'd decoder feature that gets upsampled and concatenated at `level` (1: 1/16, 2: 1/8, 3: 1/4)."""
-    f4, f8, f16, f32 = features
-    h = decoder.fuse32(f32)
-    if level >= 2:
-        h = decoder.fuse16(decoder._up_cat(F.relu(h), f16))
-    if level >= 3:
-        h = decoder.fuse8(decoder._up_cat(F.relu(h), f8))
-    return F.relu(h)
+def _magnitude(tensors: list, quantile: float) -> float:
+    """`quantile` of |x| over all tensors (every n-th value past 1 M: torch.quantile caps its input)."""
+    values = torch.cat([t.flatten() for t in tensors]).abs()
+    return float(torch.quantile(values[:: max(1, values.numel() // 1_000_000)], quantile))
 
 
 def _int8_config(graph, sample, calibration: list):

@@ -24,17 +24,15 @@ from litedepth_hf.metrics import METRIC_NAMES, depth_metrics
 from litedepth_hf.visualization import colorize_depth, error_map, image_grid
 
 
-def median_depth(dataset) -> float:
-    """Median of all valid GT depths of a dataset, in metres."""
-    values = [depth[depth > 0] for _, depth, _ in (example_arrays(example) for example in dataset)]
-    return float(np.median(np.concatenate(values)))
+def median_depth(depths: list) -> float:
+    """Median of all valid GT depths (metres) of a list of depth maps."""
+    return float(np.median(np.concatenate([depth[depth > 0] for depth in depths])))
 
 
-def layout_prior(dataset, size=(120, 160)) -> np.ndarray:
-    """Mean over frames of (ln depth - the frame's median ln depth) at each pixel, at `size` (H, W)."""
+def layout_prior(depths: list, size=(120, 160)) -> np.ndarray:
+    """Mean over depth maps of (ln depth - the map's median ln depth) at each pixel, at `size` (H, W)."""
     total, count = np.zeros(size), np.zeros(size)
-    for example in dataset:
-        depth = example_arrays(example)[1]
+    for depth in depths:
         valid = depth > 0
         if not valid.any():
             continue
@@ -76,7 +74,7 @@ def main(argv=None):
     dataset = load_depth_dataset(args.data, depth_scale=args.depth_scale)
     baselines, results, grids = {}, {}, []
     if args.baseline_from:
-        train = load_depth_dataset(args.baseline_from)
+        train = [example_arrays(example)[1] for example in load_depth_dataset(args.baseline_from)]
         median, prior = median_depth(train), layout_prior(train)
         gts = [example_arrays(example)[1] for example in dataset]
         baselines[f"constant {median:.3f} m (train median)"] = depth_metrics([np.full_like(g, median) for g in gts], gts)

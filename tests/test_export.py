@@ -93,7 +93,7 @@ def test_reduced_precision_keeps_dev_accuracy(exported, dev_frames, precision, b
 
 
 def test_decoder_equalisation_keeps_the_function_and_balances_the_concats(torch_model, dev_frames):
-    from litedepth_hf.export import _level_input, calibration_batches, equalise_decoder_ranges
+    from litedepth_hf.export import calibration_batches, equalise_decoder_ranges
 
     model, processor = torch_model
     frames = [Image.fromarray(f) for f in dev_frames[0][:8]]
@@ -104,9 +104,10 @@ def test_decoder_equalisation_keeps_the_function_and_balances_the_concats(torch_
         before, after = model(pixels).predicted_depth, balanced(pixels).predicted_depth
         assert float(((before - after).abs() / before).max()) < 1e-5
         features = balanced.encoder(pixels)
-        for level in (1, 2, 3):
-            produced = float(_level_input(balanced.decoder, features, level).abs().max())
-            skip = float(features[3 - level].abs().max())
+        hidden = balanced.decoder(features)[1]
+        for level in (0, 1, 2):  # relu(h32 | h16 | h8) joins the 1/16 | 1/8 | 1/4 encoder tap
+            produced = float(hidden[level].clamp_min(0).max())
+            skip = float(features[2 - level].abs().max())
             assert produced < 2.0 * skip, (level, produced, skip)  # trained weights: 4-12x at every level
     assert torch.equal(model.decoder.fuse32.weight, load_model(DEFAULT_CHECKPOINT)[0].decoder.fuse32.weight)
 

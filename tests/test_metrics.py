@@ -68,11 +68,10 @@ def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
     from litedepth_hf.data import example_arrays, load_depth_dataset
 
     evaluate = load_script("evaluate")
-    train = load_depth_dataset(train_dir)
-    prior, median = evaluate.layout_prior(train), evaluate.median_depth(train)
+    gts = [example_arrays(example)[1] for example in load_depth_dataset(train_dir)]
+    prior, median = evaluate.layout_prior(gts), evaluate.median_depth(gts)
     assert prior.shape == (120, 160) and np.isfinite(prior).all()
     assert prior[-20:].mean() < prior[20:40].mean()  # the desk at the bottom is nearer than the wall above
-    gts = [example_arrays(example)[1] for example in train]
     layout = depth_metrics([evaluate.layout_prediction(prior, median, g.shape) for g in gts], gts)
     constant = depth_metrics([np.full_like(g, median) for g in gts], gts)
     assert layout["si_rmse"] < constant["si_rmse"] - 0.02
