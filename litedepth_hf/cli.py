@@ -89,6 +89,33 @@ def run_push(args) -> int:
     return 0
 
 
+def run_synth(args) -> int:
+    from . import synthetic
+
+    size = synthetic.parse_size(args.size)
+    try:
+        shard = tuple(int(v) for v in args.shard.split("/"))
+        part, parts = shard
+    except ValueError:
+        raise ValueError(f"--shard must be K/N (e.g. 0/4), got {args.shard!r}") from None
+    textures = args.textures
+    if textures is None:  # the training folders beside a checkout; never a dev folder
+        textures = [str(p) for p in synthetic.DEFAULT_TEXTURE_FOLDERS if Path(p).is_dir()]
+    elif textures == ["none"]:
+        textures = []
+    variant = synthetic.default_variant()
+    config = synthetic.SynthConfig(seed=args.seed, size=size, spp=args.spp, integrator=args.integrator,
+                                   max_depth_m=args.max_depth, textures=textures, variant=variant)
+    result = synthetic.synthesize(args.out, args.num, config, shard=(part, parts), workers=args.workers)
+    print(result["stats"])
+    rate = result["images_per_second"]
+    print(f"rendered {result['rendered']} ({result['skipped']} already there) at {size[0]}x{size[1]}, "
+          f"{config.spp} spp, {config.integrator} integrator, {variant}, {args.workers} workers: "
+          f"{result['seconds']:.1f} s" + (f", {rate:.2f} images/s" if result["rendered"] else "")
+          + f" -> {args.out}/manifest.csv")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="litedepth",
@@ -155,6 +182,33 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", default=None, metavar="DIR", help="only write the repo folder to DIR")
     push.add_argument("--card-template", default=None, help="model card template (default: model_cards/litedepth.md)")
     push.set_defaults(func=run_push)
+
+    synth = commands.add_parser(
+        "synth",
+        help="render procedural indoor RGB-D scenes (Mitsuba 3) as a training folder",
+        description="Render N random furnished, cluttered rooms with exact metric z-depth into OUT/rgb, "
+        "OUT/depth (uint16 PNG, value / 5000 = metres), OUT/manifest.csv (with per-frame intrinsics) and "
+        "OUT/meta.json: the layout every loader and scripts/train.py read. Frame i is drawn from (seed, i), so "
+        "the same arguments give the same files, shards are disjoint, and an interrupted run resumes in the "
+        "same OUT. Needs the synth extra: pip install 'litedepth-hf[synth]'.",
+        epilog="examples:\n  litedepth synth --out ~/.cache/litedepth/synth-s0 --num 20000\n"
+        "  litedepth synth --out part0 --num 20000 --shard 0/4     # frames 0, 4, 8, ... of the same set",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    synth.add_argument("--out", required=True, help="output folder (new, empty, or this dataset to resume)")
+    synth.add_argument("--num", type=int, required=True, help="number of frames in the whole dataset")
+    synth.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    synth.add_argument("--size", default="240x320", help="HEIGHTxWIDTH in pixels (default 240x320)")
+    synth.add_argument("--spp", type=int, default=8, help="colour samples per pixel (default 8; depth uses 1)")
+    synth.add_argument("--integrator", default="direct", choices=("direct", "path"),
+                       help="direct light (default, fast) or path tracing with inter-reflections (slower)")
+    synth.add_argument("--max-depth", type=float, default=10.0, help="depth cap in metres; beyond is 0 (default 10)")
+    synth.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
+    synth.add_argument("--shard", default="0/1", help="render only frames i with i %% N == K (K/N, default 0/1)")
+    synth.add_argument("--textures", nargs="+", default=None, metavar="FOLDER",
+                       help="folders of photos to crop textures from ('none' for procedural only; default: "
+                       "../shared/data/tum_fr1_rpy when present, the training frames, never a dev folder)")
+    synth.set_defaults(func=run_synth)
     return parser
 
 

@@ -9,6 +9,7 @@ Every loader returns a Dataset with the columns
 import csv
 import json
 import math
+import os
 from pathlib import Path
 from typing import Optional, Union
 
@@ -60,7 +61,9 @@ def _check_pair(image: Path, depth: Path):
 def load_manifest_folder(root: Union[str, Path]):
     """A folder with `manifest.csv` (id, rgb, depth columns) and `meta.json` (depth_scale, intrinsics).
 
-    This is the layout of `shared/data/tum_*` (TUM RGB-D: depth = PNG value / 5000).
+    This is the layout of `shared/data/tum_*` (TUM RGB-D: depth = PNG value / 5000) and of
+    `litedepth synth` output, whose cameras vary per frame: `fx, fy, cx, cy` columns in the
+    manifest override the folder-wide intrinsics of meta.json row by row.
     """
     root = Path(root)
     manifest, meta_path = root / "manifest.csv", root / "meta.json"
@@ -75,7 +78,8 @@ def load_manifest_folder(root: Union[str, Path]):
         for record in csv.DictReader(handle):
             image, depth = root / record["rgb"], root / record["depth"]
             _check_pair(image, depth)
-            rows.append(_row(image, depth, float(meta["depth_scale"]), meta, record.get("id", image.stem)))
+            intrinsics = {**meta, **{k: record[k] for k in INTRINSICS if record.get(k) not in (None, "")}}
+            rows.append(_row(image, depth, float(meta["depth_scale"]), intrinsics, record.get("id", image.stem)))
     return _dataset(rows, str(root))
 
 
@@ -173,3 +177,171 @@ def example_arrays(example: dict) -> tuple:
     if any(math.isnan(v) for v in intrinsics.values()):
         intrinsics = None
     return rgb, depth, intrinsics
+
+
+def expand_sources(specs) -> list:
+    """`--train_data` values (comma-separated and/or repeated; shell-style globs) -> list of sources.
+
+    Each source is a folder or dataset id as `load_depth_dataset` takes it; a glob that matches
+    nothing is an error rather than a silently smaller training set.
+    """
+    import glob as globbing
+
+    if isinstance(specs, str):
+        specs = [specs]
+    sources = []
+    for spec in specs:
+        for item in (part.strip() for part in str(spec).split(",")):
+            if not item:
+                continue
+            if any(ch in item for ch in "*?["):
+                matches = sorted(p for p in globbing.glob(item) if Path(p).is_dir())
+                if not matches:
+                    raise FileNotFoundError(f"--train_data pattern {item!r} matches no folder")
+                sources.extend(matches)
+            else:
+                sources.append(item)
+    if not sources:
+        raise ValueError("no training data given")
+    names = [source_name(s) for s in sources]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"training sources share the name(s) {repeated}: --train_mix could not tell them apart")
+    return sources
+
+
+def source_name(source) -> str:
+    """The name `--train_mix` uses for a source: its folder name (or the last part of a dataset id)."""
+    return Path(str(source).rstrip("/")).name
+
+
+class DecodedFrames:
+    """Frames of one dataset decoded once into a memory-mapped store: RGB uint8 and depth float32 metres.
+
+    Why: decoding PNG/JPEG costs more than a training step of this model on a CPU. Each frame is
+    keyed by a digest of its stored bytes (image, depth, depth scale); a file whose size or mtime
+    changed is hashed again and, if its content differs, decoded again. `arrays(i)` returns
+    exactly what `example_arrays` gives for the row (tested bit for bit), as read-only views.
+    """
+
+    def __init__(self, dataset, cache_dir, progress: bool = True):
+        import hashlib
+
+        import datasets as hf_datasets
+        from tqdm.auto import tqdm
+
+        self.dataset = dataset
+        raw = dataset.cast_column("image", hf_datasets.Image(decode=False)).cast_column(
+            "depth", hf_datasets.Image(decode=False))
+        rows = [raw[i] for i in range(len(raw))]
+        signature = hashlib.sha256(json.dumps([_row_key(r) for r in rows]).encode()).hexdigest()[:16]
+        self.root = Path(cache_dir) / signature
+        self.root.mkdir(parents=True, exist_ok=True)
+        index_path = self.root / "index.json"
+        index = json.loads(index_path.read_text()) if index_path.is_file() else {"frames": []}
+        frames = index["frames"] if len(index["frames"]) == len(rows) else [None] * len(rows)
+        stale = [i for i, row in enumerate(rows) if not _frame_current(frames[i], row)]
+        if not (self.root / "rgb.u8").is_file():
+            stale = list(range(len(rows)))
+        if stale:
+            rebuilt = [None] * len(rows)
+            offsets = {"rgb": 0, "depth": 0}
+            decoded, stale_set = {}, set(stale)
+            for i in tqdm(range(len(rows)), desc=f"decoding {len(stale)} frames once", unit="frame",
+                          disable=not progress or not stale):
+                if i in stale_set or frames[i] is None:
+                    decoded[i] = example_arrays(dataset[i])[:2]
+                    shape = decoded[i][1].shape
+                    digest = _row_digest(rows[i])
+                else:
+                    shape, digest = tuple(frames[i]["shape"]), frames[i]["digest"]
+                rebuilt[i] = {"shape": list(shape), "digest": digest, "stat": _row_stat(rows[i]),
+                              "rgb": offsets["rgb"], "depth": offsets["depth"]}
+                offsets["rgb"] += shape[0] * shape[1] * 3
+                offsets["depth"] += shape[0] * shape[1]
+            old = self._open(index) if index["frames"] and (self.root / "rgb.u8").is_file() else None
+            rgb = np.lib.format.open_memmap(self.root / "rgb.partial.npy", "w+", np.uint8, (max(offsets["rgb"], 1),))
+            depth = np.lib.format.open_memmap(self.root / "depth.partial.npy", "w+", np.float32, (max(offsets["depth"], 1),))
+            for i, frame in enumerate(rebuilt):
+                h, w = frame["shape"]
+                if i in decoded:
+                    rgb_i, depth_i = decoded[i]
+                else:
+                    rgb_i, depth_i = old[0][frames[i]["rgb"]: frames[i]["rgb"] + h * w * 3], \
+                        old[1][frames[i]["depth"]: frames[i]["depth"] + h * w]
+                rgb[frame["rgb"]: frame["rgb"] + h * w * 3] = np.asarray(rgb_i).reshape(-1)
+                depth[frame["depth"]: frame["depth"] + h * w] = np.asarray(depth_i).reshape(-1)
+            rgb.flush()
+            depth.flush()
+            del rgb, depth, old
+            os.replace(self.root / "rgb.partial.npy", self.root / "rgb.u8")
+            os.replace(self.root / "depth.partial.npy", self.root / "depth.f32")
+            index = {"frames": rebuilt}
+            index_path.write_text(json.dumps(index))
+        self.frames = index["frames"]
+        self.decoded_count = len(stale) if stale else 0  # frames decoded by this call (0: all from the cache)
+        self.rgb, self.depth = self._open(index)
+        columns = dataset.select_columns([k for k in INTRINSICS if k in dataset.column_names])[:]
+        self.intrinsics = [_intrinsics_of(columns, i) for i in range(len(rows))]
+
+    def _open(self, index):
+        return (np.load(self.root / "rgb.u8", mmap_mode="r"), np.load(self.root / "depth.f32", mmap_mode="r"))
+
+    def __len__(self):
+        return len(self.frames)
+
+    def arrays(self, index: int) -> tuple:
+        frame = self.frames[index]
+        h, w = frame["shape"]
+        rgb = self.rgb[frame["rgb"]: frame["rgb"] + h * w * 3].reshape(h, w, 3)
+        depth = self.depth[frame["depth"]: frame["depth"] + h * w].reshape(h, w)
+        return rgb, depth, self.intrinsics[index]
+
+
+def _row_key(row: dict) -> list:
+    """What identifies a row without reading it: file paths (or a digest of inline bytes) and scale."""
+    return [_blob_key(row["image"]), _blob_key(row["depth"]), float(row["depth_scale"])]
+
+
+def _blob_key(blob: dict) -> str:
+    import hashlib
+
+    if blob.get("path") and Path(blob["path"]).is_file():
+        return str(Path(blob["path"]).resolve())
+    return hashlib.sha256(blob.get("bytes") or b"").hexdigest()
+
+
+def _row_stat(row: dict) -> list:
+    stats = []
+    for blob in (row["image"], row["depth"]):
+        path = blob.get("path")
+        if path and Path(path).is_file():
+            info = Path(path).stat()
+            stats.append([info.st_size, info.st_mtime_ns])
+        else:
+            stats.append(None)
+    return stats
+
+
+def _row_digest(row: dict) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(str(float(row["depth_scale"])).encode())
+    for blob in (row["image"], row["depth"]):
+        path = blob.get("path")
+        digest.update(Path(path).read_bytes() if path and Path(path).is_file() else (blob.get("bytes") or b""))
+    return digest.hexdigest()
+
+
+def _frame_current(frame: Optional[dict], row: dict) -> bool:
+    """A cached frame still matches its files: same size and mtime, or (when those changed) same content."""
+    if frame is None:
+        return False
+    if frame["stat"] == _row_stat(row) and None not in frame["stat"]:
+        return True
+    return frame["digest"] == _row_digest(row)
+
+
+def _intrinsics_of(columns: dict, index: int) -> Optional[dict]:
+    values = {key: float(columns[key][index]) if key in columns else math.nan for key in INTRINSICS}
+    return None if any(math.isnan(v) for v in values.values()) else values

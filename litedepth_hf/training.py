@@ -25,17 +25,21 @@ class RGBDTrainingDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, dataset, train: bool, augment_config: Optional[AugmentConfig] = None, cache: bool = True,
-                 image_mean=(0.5, 0.5, 0.5), image_std=(0.5, 0.5, 0.5), input_size=(128, 160)):
+                 image_mean=(0.5, 0.5, 0.5), image_std=(0.5, 0.5, 0.5), input_size=(128, 160),
+                 decoded_store=None):
         self.dataset = dataset
         self.train = train
         self.config = augment_config or AugmentConfig(input_size=tuple(input_size))
-        self.cache = {} if cache else None
+        self.cache = {} if cache and decoded_store is None else None
+        self.store = decoded_store  # a `data.DecodedFrames`: memory-mapped, shared by processes, no decoding
         self.mean, self.std, self.input_size = tuple(image_mean), tuple(image_std), tuple(input_size)
 
     def __len__(self):
         return len(self.dataset)
 
     def decoded(self, index: int) -> tuple:
+        if self.store is not None:
+            return self.store.arrays(index)
         if self.cache is not None and index in self.cache:
             return self.cache[index]
         item = example_arrays(self.dataset[index])
@@ -49,6 +53,38 @@ class RGBDTrainingDataset(torch.utils.data.Dataset):
             return eval_sample(rgb, depth, intrinsics, self.input_size, self.mean, self.std)
         rng = np.random.default_rng(int(torch.randint(0, 2**62, ())))
         return augment(rgb, depth, rng, self.config, intrinsics, self.mean, self.std)
+
+
+class MixtureDataset(torch.utils.data.Dataset):
+    """Several training sources in one epoch, each with a fixed share of it.
+
+    Why: one real scene beside thousands of renders would otherwise be a rounding error, and one
+    source's size should not decide its weight. Positions of an epoch are split between sources
+    in proportion to `weights` (exact counts, largest remainders); the frame a position shows is
+    drawn uniformly from its source with torch's RNG, which Trainer seeds, so runs reproduce.
+    """
+
+    def __init__(self, sources: list, weights: list, epoch_size: Optional[int] = None):
+        if len(sources) != len(weights) or not sources:
+            raise ValueError("one weight per source is needed")
+        if any(not (w >= 0) for w in weights) or sum(weights) <= 0:
+            raise ValueError(f"mixing weights must be >= 0 and not all 0, got {weights}")
+        self.sources = sources
+        self.epoch_size = int(epoch_size or sum(len(s) for s in sources))
+        total = float(sum(weights))
+        exact = [self.epoch_size * w / total for w in weights]
+        counts = [int(e) for e in exact]
+        for k in sorted(range(len(exact)), key=lambda k: exact[k] - counts[k], reverse=True)[: self.epoch_size - sum(counts)]:
+            counts[k] += 1
+        self.counts = counts
+        self.owner = np.repeat(np.arange(len(sources)), counts)
+
+    def __len__(self):
+        return self.epoch_size
+
+    def __getitem__(self, index: int) -> dict:
+        source = self.sources[int(self.owner[index])]
+        return source[int(torch.randint(len(source), ()))]
 
 
 class LiteDepthTrainer(Trainer):

@@ -17,6 +17,7 @@ a training-curve PNG and tensorboard logs; checkpoints resume with --resume_from
 """
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,15 @@ from litedepth_hf.training import LiteDepthTrainer, RGBDTrainingDataset, make_co
 
 @dataclass
 class ScriptArguments:
-    train_data: str = field(metadata={"help": "training set: manifest folder, rgb/+depth/ folder, or Hub dataset id"})
+    train_data: list[str] = field(metadata={
+        "help": "training sources: manifest folders (e.g. `litedepth synth` output), rgb/+depth/ folders or Hub "
+                "dataset ids; several, comma-separated or repeated, and globs ('renders/shard*')"})
+    train_mix: Optional[str] = field(default=None, metadata={
+        "help": "share of every epoch per source by folder name, e.g. 'synth=0.8,tum_fr1_rpy=0.2' (default: equal)"})
+    epoch_size: Optional[int] = field(default=None, metadata={
+        "help": "training samples per epoch (default: the frames of all sources together)"})
+    decoded_cache: str = field(default=str(Path(os.environ.get("LITEDEPTH_CACHE", "~/.cache/litedepth")) / "decoded"), metadata={
+        "help": "folder for memory-mapped decoded frames, keyed by file content ('none': decode into RAM)"})
     eval_data: Optional[str] = field(default=None, metadata={"help": "dev set, same forms (metrics each eval)"})
     depth_scale: Optional[float] = field(
         default=None, metadata={"help": "stored depth per metre for folders without meta.json (MAI mm: 1000)"})
@@ -52,7 +61,7 @@ class ScriptArguments:
     augment: str = field(default="paper", metadata={"help": "photometric jitter: paper, or strong (+ contrast, grey)"})
     max_depth: float = field(default=10.0, metadata={"help": "output clamp for a new model, metres (Kinect: 10)"})
     lr_floor_ratio: float = field(default=1e-3, metadata={"help": "poly decay ends at lr x this"})
-    cache_decoded: bool = field(default=True, metadata={"help": "keep decoded frames in RAM (2.2 MB per pair)"})
+    cache_decoded: bool = field(default=True, metadata={"help": "with --decoded_cache none: keep decoded frames in RAM"})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "use only the first N training pairs"})
     teacher_name_or_path: Optional[str] = field(
         default=None, metadata={"help": "distil from this frozen depth model (LiteDepth, DPT, Depth Anything)"})
@@ -113,6 +122,48 @@ def build_model(script_args):
     return LiteDepthForDepthEstimation(LiteDepthConfig(**kwargs))
 
 
+def parse_mix(text: Optional[str], names: list) -> list:
+    """'a=0.8,b=0.2' -> weights in the order of `names`; unnamed sources get 0, unknown names are an error."""
+    if not text:
+        return [1.0] * len(names)
+    weights = dict.fromkeys(names, 0.0)
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, _, value = part.partition("=")
+        if name.strip() not in weights:
+            raise SystemExit(f"--train_mix names {name.strip()!r}, which is not a training source; sources: {names}")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise SystemExit(f"--train_mix needs NAME=WEIGHT pairs, got {part!r}") from None
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise SystemExit(f"--train_mix weights must be >= 0 and not all 0, got {text!r}")
+    return [weights[n] for n in names]
+
+
+def build_train_set(script_args, augment_config, common: dict, distributed: bool):
+    """One source as is, several as a `MixtureDataset`; frames from the decoded cache unless it is 'none'."""
+    from litedepth_hf.data import DecodedFrames, expand_sources, source_name
+    from litedepth_hf.training import MixtureDataset
+
+    sources = expand_sources(script_args.train_data)
+    names = [source_name(s) for s in sources]
+    weights = parse_mix(script_args.train_mix, names)
+    sets = []
+    for source in sources:
+        data = load_depth_dataset(source, script_args.depth_scale)
+        if script_args.max_train_samples:
+            data = data.select(range(min(script_args.max_train_samples, len(data))))
+        store = None
+        if script_args.decoded_cache.lower() != "none":
+            store = DecodedFrames(data, Path(script_args.decoded_cache).expanduser(), progress=not distributed)
+        sets.append(RGBDTrainingDataset(data, train=True, augment_config=augment_config, decoded_store=store, **common))
+    if len(sets) == 1 and not script_args.epoch_size:
+        return sets[0]
+    mixture = MixtureDataset(sets, weights, script_args.epoch_size)
+    print("training mix per epoch: " + ", ".join(f"{n} {c} ({c / len(mixture):.0%})" for n, c in zip(names, mixture.counts)))
+    return mixture
+
+
 def main(argv=None):
     script_args, training_args, overwrite = parse_args(argv)
     output_dir = Path(training_args.output_dir)
@@ -137,10 +188,8 @@ def main(argv=None):
     augment_config = make_config(crop=script_args.crop, input_size=tuple(model.config.image_size))
     common = {"cache": script_args.cache_decoded, "image_mean": processor.image_mean,
               "image_std": processor.image_std, "input_size": tuple(model.config.image_size)}
-    train_data = load_depth_dataset(script_args.train_data, script_args.depth_scale)
-    if script_args.max_train_samples:
-        train_data = train_data.select(range(min(script_args.max_train_samples, len(train_data))))
-    train_set = RGBDTrainingDataset(train_data, train=True, augment_config=augment_config, **common)
+    with training_args.main_process_first(desc="decoding training frames"):  # one process fills the cache
+        train_set = build_train_set(script_args, augment_config, common, training_args.world_size > 1)
     eval_set = None
     if script_args.eval_data:
         eval_set = RGBDTrainingDataset(load_depth_dataset(script_args.eval_data, script_args.depth_scale),

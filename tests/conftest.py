@@ -10,6 +10,8 @@ DATA = Path(os.environ.get("LITEDEPTH_DATA", ROOT.parent / "shared" / "data"))
 TRAIN = DATA / "tum_fr1_rpy"
 DEV = DATA / "tum_fr3_cabinet"
 EXAMPLE = ROOT / "examples" / "tum_cabinet.jpg"
+# decoded-frame caches of test runs (scripts/train.py --decoded_cache default) stay out of the user's home
+os.environ.setdefault("LITEDEPTH_CACHE", str(Path(__import__("tempfile").mkdtemp(prefix="litedepth-test-cache-"))))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Dataset loaders on the real frames: manifest, MAI-style folders, saved 🤗 datasets; depth in metres."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +71,67 @@ def test_missing_and_broken_folders_name_the_problem(tmp_path, train_dir):
     (bad / "manifest.csv").write_text("id,rgb,depth\nx,rgb/x.png,depth/x.png\n")
     with pytest.raises(FileNotFoundError, match="meta.json"):
         load_depth_dataset(bad)
+
+
+def _copy_frames(train_dir, root, ids=("0000", "0006", "0012")):
+    """A manifest folder with a few real frames, safe to modify."""
+    import csv
+
+    (root / "rgb").mkdir(parents=True)
+    (root / "depth").mkdir()
+    shutil.copy(train_dir / "meta.json", root / "meta.json")
+    with (train_dir / "manifest.csv").open() as handle:
+        rows = [r for r in csv.DictReader(handle) if r["id"] in ids]
+    with (root / "manifest.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        for key in ("rgb", "depth"):
+            shutil.copy(train_dir / row[key], root / row[key])
+    return root
+
+
+def test_decoded_cache_is_bit_exact_and_rebuilt_when_a_file_changes(train_dir, tmp_path):
+    import os
+
+    from litedepth_hf.data import DecodedFrames
+
+    root = _copy_frames(train_dir, tmp_path / "data")
+    cache = tmp_path / "cache"
+    dataset = load_depth_dataset(root)
+    store = DecodedFrames(dataset, cache, progress=False)
+    assert store.decoded_count == 3
+    for i in range(3):
+        rgb, depth, intrinsics = example_arrays(dataset[i])
+        cached = store.arrays(i)
+        assert cached[0].dtype == rgb.dtype and np.array_equal(cached[0], rgb)
+        assert cached[1].dtype == depth.dtype and np.array_equal(cached[1], depth)
+        assert cached[2] == intrinsics
+    assert DecodedFrames(dataset, cache, progress=False).decoded_count == 0  # read back, not decoded
+    depth_file = root / "depth" / "0006.png"
+    os.utime(depth_file, ns=(1, 1))  # touched, content the same: no decoding
+    assert DecodedFrames(dataset, cache, progress=False).decoded_count == 0
+    changed = np.asarray(Image.open(depth_file)).copy()
+    changed[:100] = 0
+    Image.fromarray(changed).save(depth_file)
+    store = DecodedFrames(dataset, cache, progress=False)
+    assert store.decoded_count == 1
+    assert np.array_equal(store.arrays(1)[1], example_arrays(dataset[1])[1])
+    assert np.all(store.arrays(1)[1][:100] == 0)
+    assert np.array_equal(store.arrays(0)[1], example_arrays(dataset[0])[1])
+
+
+def test_sources_expand_globs_and_commas_and_name_clashes(train_dir, tmp_path):
+    from litedepth_hf.data import expand_sources
+
+    for name in ("synth_a", "synth_b"):
+        (tmp_path / name).mkdir()
+    found = expand_sources([f"{tmp_path}/synth_*,{train_dir}"])
+    assert [Path(p).name for p in found] == ["synth_a", "synth_b", "tum_fr1_rpy"]
+    with pytest.raises(FileNotFoundError, match="matches no folder"):
+        expand_sources([f"{tmp_path}/nothing_*"])
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "synth_a").mkdir()
+    with pytest.raises(ValueError, match="share the name"):
+        expand_sources([str(tmp_path / "synth_a"), str(tmp_path / "other" / "synth_a")])

@@ -79,3 +79,33 @@ def test_train_help_reads_well():
     assert result.returncode == 0
     for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate"):
         assert flag in result.stdout
+
+
+def test_mixing_weights_hold_over_an_epoch():
+    import torch
+
+    from litedepth_hf.training import MixtureDataset
+
+    sources = [[("big", i) for i in range(500)], [("small", i) for i in range(7)], [("third", i) for i in range(40)]]
+    mixture = MixtureDataset(sources, [0.7, 0.2, 0.1], epoch_size=1000)
+    torch.manual_seed(0)
+    drawn = [mixture[i] for i in torch.randperm(len(mixture)).tolist()]
+    shares = {name: sum(1 for n, _ in drawn if n == name) / len(drawn) for name in ("big", "small", "third")}
+    assert shares == pytest.approx({"big": 0.7, "small": 0.2, "third": 0.1}, abs=0.05)
+    assert len({i for n, i in drawn if n == "small"}) == 7  # every frame of the small source is seen
+    equal = MixtureDataset(sources, [1, 1, 1])
+    assert len(equal) == 547 and max(equal.counts) - min(equal.counts) <= 1
+    with pytest.raises(ValueError, match="not all 0"):
+        MixtureDataset(sources, [0, 0, 0])
+
+
+def test_train_mix_names_sources(train_dir, tmp_path):
+    from conftest import load_script
+
+    train = load_script("train")
+    assert train.parse_mix("tum_fr1_rpy=0.2,synth=0.8", ["synth", "tum_fr1_rpy"]) == [0.8, 0.2]
+    assert train.parse_mix(None, ["a", "b"]) == [1.0, 1.0]
+    with pytest.raises(SystemExit, match="not a training source"):
+        train.parse_mix("desk=1", ["synth", "tum_fr1_rpy"])
+    with pytest.raises(SystemExit, match="NAME=WEIGHT"):
+        train.parse_mix("synth=lots", ["synth"])

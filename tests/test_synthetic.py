@@ -1,0 +1,250 @@
+"""`litedepth synth`: exact z-depth, pinhole geometry, determinism, resume, shards, loaders, bad input.
+
+Renders are tiny (tens of pixels) so the whole file adds seconds, on either Mitsuba variant.
+"""
+
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+pytest.importorskip("mitsuba", reason="the synth extra is not installed")
+
+from litedepth_hf import synthetic  # noqa: E402
+from litedepth_hf.cli import main as cli_main  # noqa: E402
+
+TINY = dict(size=(24, 32), spp=2)
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    """One template for the hand-built scenes: textures 0 (grey) and 1 (white)."""
+    pool = np.stack([np.full((8, 8, 3), 0.2, np.float32), np.full((8, 8, 3), 0.9, np.float32)])
+    config = synthetic.SynthConfig(size=(72, 96), spp=4, variant=synthetic.import_mitsuba().variant())
+    return synthetic.Renderer(config, pool)
+
+
+def _scene(boxes, camera) -> synthetic.Scene:
+    light = synthetic.Light("point", np.array([0.0, 0.0, 0.5]), np.ones(3) * 3.0)
+    return synthetic.Scene(boxes, [], [light], camera, close_range=False, objects=len(boxes), ambient=0.3)
+
+
+def _wall(z: float, texture: int = 0) -> synthetic.Box:
+    """A 40 m square slab whose front face is the plane z = `z` (camera at the origin looking +z)."""
+    return synthetic.Box(np.array([0, 0, z + 0.05], np.float32), np.array([40, 40, 0.1], np.float32),
+                         np.eye(3, dtype=np.float32), texture, np.ones(3, np.float32))
+
+
+def _camera(hfov=60.0, roll_deg=0.0, offset=(0.0, 0.0)) -> synthetic.Camera:
+    rotation = synthetic.look_rotation(np.array([0.0, 0.0, 1.0]), math.radians(roll_deg))
+    return synthetic.Camera(np.zeros(3), rotation, hfov, offset)
+
+
+def test_fronto_parallel_plane_reads_its_z_depth_at_every_pixel(renderer):
+    rgb, depth = renderer.render(_scene([_wall(3.0)], _camera(hfov=70.0)), seed=0)
+    assert depth.shape == (72, 96) and rgb.shape == (72, 96, 3)
+    assert np.all(np.abs(depth / 3.0 - 1.0) < 0.005), (depth.min(), depth.max())  # corners included
+    assert abs(depth[0, 0] - depth[36, 48]) < 0.005 * 3.0  # z, not distance along the ray (3.68 m there)
+
+
+def _projected_box_mask(box, camera, height, width):
+    """Pixels whose centre lies inside the pinhole projection of the box's corners (convex hull)."""
+    from itertools import product
+
+    intrinsics = camera.intrinsics(height, width)
+    corners = np.array([box.centre + box.rotation @ (np.array(s) * box.size / 2) for s in product((-1, 1), repeat=3)])
+    cam = (corners - camera.origin) @ camera.rotation  # (right, down, forward)
+    u = intrinsics["fx"] * cam[:, 0] / cam[:, 2] + intrinsics["cx"]
+    v = intrinsics["fy"] * cam[:, 1] / cam[:, 2] + intrinsics["cy"]
+    points = np.stack([u, v], 1)
+    hull = _convex_hull(points)
+    # PIL draws with pixel centres at integer coordinates: the same convention as the intrinsics
+    image = Image.new("L", (width * 8, height * 8))
+    ImageDraw.Draw(image).polygon([((x + 0.5) * 8 - 0.5, (y + 0.5) * 8 - 0.5) for x, y in hull], fill=255)
+    fine = np.asarray(image).reshape(height, 8, width, 8)
+    return fine[:, 4, :, 4] > 127
+
+
+def _convex_hull(points):
+    points = sorted(map(tuple, points))
+    def turn(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    def half(seq):
+        out = []
+        for p in seq:
+            while len(out) >= 2 and turn(out[-2], out[-1], p) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+    lower, upper = half(points), half(reversed(points))
+    return lower[:-1] + upper[:-1]
+
+
+def test_box_covers_its_pinhole_projection_and_edges_agree(renderer):
+    box = synthetic.Box(np.array([0.25, -0.1, 2.5], np.float32), np.array([0.9, 0.6, 0.7], np.float32),
+                        synthetic._yaw_matrix(0.5) @ synthetic._rotation(np.random.default_rng(3)).astype(np.float32),
+                        1, np.ones(3, np.float32))
+    camera = _camera(hfov=55.0, roll_deg=8.0, offset=(0.04, -0.03))
+    rgb, depth = renderer.render(_scene([_wall(5.0), box], camera), seed=1)
+    rendered = depth < 4.5
+    predicted = _projected_box_mask(box, camera, *depth.shape)
+    iou = (rendered & predicted).sum() / (rendered | predicted).sum()
+    assert iou >= 0.95, iou
+    # one surface per pixel: the wall or the box, never a blend between them
+    far_corner = float(((box.centre - camera.origin) @ camera.rotation[:, 2]) + np.linalg.norm(box.size) / 2)
+    assert np.all((np.abs(depth - 5.0) < 0.01) | (depth <= far_corner))
+    # depth edges sit on RGB edges (white box on a grey wall): within one pixel
+    grey = rgb.astype(np.float32).mean(-1)
+    rgb_edge = np.zeros_like(rendered)
+    rgb_edge[:, 1:] |= np.abs(np.diff(grey, axis=1)) > 30
+    rgb_edge[1:, :] |= np.abs(np.diff(grey, axis=0)) > 30
+    depth_edge = np.zeros_like(rendered)
+    depth_edge[:, 1:] |= np.diff(rendered.astype(int), axis=1) != 0
+    depth_edge[1:, :] |= np.diff(rendered.astype(int), axis=0) != 0
+    near_rgb_edge = np.zeros_like(rgb_edge)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            near_rgb_edge |= np.roll(np.roll(rgb_edge, dy, 0), dx, 1)
+    assert depth_edge.sum() > 20
+    assert (depth_edge & near_rgb_edge).sum() / depth_edge.sum() >= 0.95
+
+
+def _files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+            and p.name != "progress.jsonl"}
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory, train_dir):
+    out = tmp_path_factory.mktemp("synth") / "set"
+    config = synthetic.SynthConfig(**TINY, textures=[str(train_dir)], variant=synthetic.import_mitsuba().variant())
+    result = synthetic.synthesize(out, 6, config, workers=1, progress=False)
+    return out, config, result
+
+
+def test_same_seed_same_bytes_shards_and_resume(tiny_set, tmp_path):
+    out, config, result = tiny_set
+    assert result["rendered"] == 6 and len(result["rows"]) == 6
+    again = tmp_path / "again"
+    synthetic.synthesize(again, 6, config, workers=1, progress=False)
+    reference = _files(out)
+    assert [k for k in reference if _files(again).get(k) != reference[k]] == []
+    # shards 0/2 and 1/2 are disjoint and together the same frames, byte for byte
+    halves = [tmp_path / f"half{k}" for k in (0, 1)]
+    for k, folder in enumerate(halves):
+        synthetic.synthesize(folder, 6, config, shard=(k, 2), workers=1, progress=False)
+    ids = [[r.split(",")[0] for r in (f / "manifest.csv").read_text().splitlines()[1:]] for f in halves]
+    assert ids == [["000000", "000002", "000004"], ["000001", "000003", "000005"]]
+    for folder in halves:
+        for name, data in _files(folder).items():
+            if name.startswith(("rgb/", "depth/")):
+                assert reference[name] == data
+    # an interrupted run (a frame lost, the log cut mid-line) resumes and ends identical
+    (again / "rgb" / "000003.png").unlink()
+    log = again / "progress.jsonl"
+    log.write_text(log.read_text()[:-20])
+    resumed = synthetic.synthesize(again, 6, config, workers=1, progress=False)
+    assert resumed["rendered"] == 2 and resumed["skipped"] == 4
+    assert [k for k in reference if _files(again).get(k) != reference[k]] == []
+
+
+def test_folder_loads_with_per_row_intrinsics_that_reach_the_losses(tiny_set):
+    from litedepth_hf.augmentation import AugmentConfig, pad_collate
+    from litedepth_hf.data import example_arrays, load_depth_dataset
+    from litedepth_hf.losses import virtual_normal
+    from litedepth_hf.training import RGBDTrainingDataset
+
+    out, config, result = tiny_set
+    dataset = load_depth_dataset(out)
+    assert len(dataset) == 6
+    rows = result["rows"]
+    assert len({r["fx"] for r in rows}) > 1  # the field of view varies per frame
+    for example, row in zip(dataset, rows):
+        rgb, depth, intrinsics = example_arrays(example)
+        assert rgb.shape == (24, 32, 3) and depth.shape == (24, 32)
+        assert intrinsics["fx"] == pytest.approx(float(row["fx"]), rel=1e-4)
+        assert intrinsics["cy"] == pytest.approx(float(row["cy"]), rel=1e-4)
+        stored = np.asarray(Image.open(out / row["depth"]), np.float32) / synthetic.DEPTH_SCALE
+        assert np.array_equal(depth, stored) and (depth > 0).mean() > 0.5
+    train = RGBDTrainingDataset(dataset, train=True, augment_config=AugmentConfig(crop="fixed", rotation_p=0.0,
+                                                                                    flip_p=0.0))
+    batch = pad_collate([train[i] for i in range(6)])
+    expected = torch.tensor([[float(r[k]) for k in ("fx", "fy", "cx", "cy")] for r in rows])
+    assert torch.allclose(batch["intrinsics"], expected, rtol=1e-4)
+    labels = batch["labels"]
+    predicted = labels * (1 + 0.1 * torch.linspace(0, 1, labels.shape[-1]))  # a tilted error
+    generator = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    with_rows = virtual_normal(predicted, labels, batch["intrinsics"], generator=generator())
+    without = virtual_normal(predicted, labels, torch.full_like(batch["intrinsics"], math.nan), generator=generator())
+    assert with_rows > 0 and not torch.isclose(with_rows, without)
+
+
+def test_trains_a_step_through_the_training_script(tiny_set, tmp_path):
+    from conftest import load_script
+
+    out, _, _ = tiny_set
+    train = load_script("train")
+    run = tmp_path / "run"
+    train.main(["--train_data", str(out), "--output_dir", str(run), "--max_steps", "2",
+                "--per_device_train_batch_size", "3", "--report_to", "none", "--save_strategy", "no",
+                "--logging_steps", "1"])
+    record = json.loads((run / "training_run.json").read_text())
+    losses = [e["loss"] for e in record["log_history"] if "loss" in e]
+    assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
+
+
+def test_bad_input_is_one_line_and_loses_nothing(tiny_set, tmp_path, capsys):
+    out, _, _ = tiny_set
+    before = _files(out)
+    cases = [
+        (["--num", "0"], "--num must be a positive"),
+        (["--num", "-3"], "--num must be a positive"),
+        (["--num", "2", "--size", "240by320"], "--size must be HEIGHTxWIDTH"),
+        (["--num", "2", "--shard", "3/2"], "--shard must be K/N"),
+        (["--num", "2", "--size", "24x32", "--seed", "5"], "holds another dataset"),
+    ]
+    empty = tmp_path / "no_images"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no pictures here")
+    cases.append((["--num", "2", "--textures", str(empty)], "holds no images"))
+    for extra, message in cases:
+        target = str(out) if "another" in message else str(tmp_path / "new")
+        code = cli_main(["synth", "--out", target] + extra)
+        error = capsys.readouterr().err.strip()
+        assert code == 2 and message in error and len(error.splitlines()) == 1, error
+    assert _files(out) == before
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "mine.txt").write_text("keep me")
+    assert cli_main(["synth", "--out", str(stranger), "--num", "1", "--textures", "none"]) == 2
+    assert "holds no synthetic dataset" in capsys.readouterr().err
+    assert (stranger / "mine.txt").read_text() == "keep me"
+
+
+def test_missing_mitsuba_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mitsuba", None)  # what an install without the extra sees
+    with pytest.raises(RuntimeError, match=r"litedepth-hf\[synth\]"):
+        synthetic.import_mitsuba("scalar_rgb")
+
+
+def test_two_sources_a_synthetic_and_a_real_one_reduce_the_loss(tiny_set, train_dir, tmp_path):
+    from conftest import load_script
+
+    out, _, _ = tiny_set
+    train = load_script("train")
+    run = tmp_path / "mixed"
+    train.main(["--train_data", f"{out},{train_dir}", "--train_mix", f"{out.name}=0.5,tum_fr1_rpy=0.5",
+                "--max_train_samples", "12", "--epoch_size", "16", "--num_train_epochs", "15",
+                "--per_device_train_batch_size", "4", "--warmup_steps", "4", "--logging_steps", "4",
+                "--loss_weighting", "fixed", "--crop", "fixed", "--output_dir", str(run), "--report_to", "none",
+                "--save_strategy", "no", "--decoded_cache", str(tmp_path / "cache")])
+    record = json.loads((run / "training_run.json").read_text())
+    losses = [e["loss"] for e in record["log_history"] if "loss" in e]
+    assert len(losses) >= 10 and all(math.isfinite(v) for v in losses)
+    assert sum(losses[-3:]) / 3 < 0.85 * sum(losses[:3]) / 3, losses
+    assert (tmp_path / "cache").is_dir() and any((tmp_path / "cache").rglob("rgb.u8"))
