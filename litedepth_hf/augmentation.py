@@ -33,6 +33,10 @@ class AugmentConfig:
     contrast: tuple = (1.0, 1.0)  # around the image mean; the paper uses none
     grayscale_p: float = 0.0  # the paper uses none
     input_size: tuple = (128, 160)  # the full-frame input; R2 sizes scale with it
+    # Labels are subsampled by the smallest integer stride that brings them to <= this multiple of the
+    # input size (nearest pixels, no interpolation: every label value is a real GT value). The losses at
+    # 480x640 cost more than the network on a CPU; 0 keeps GT at crop resolution as the paper does.
+    max_label_scale: float = 2.0
 
     @classmethod
     def strong(cls, **kwargs) -> "AugmentConfig":
@@ -61,6 +65,23 @@ def color_jitter(rgb: np.ndarray, rng: np.random.Generator, config: AugmentConfi
     if config.grayscale_p and rng.random() < config.grayscale_p:
         out = np.repeat(out @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, axis=-1)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def match_colours(rgb: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Per-channel histogram matching of uint8 `rgb` to uint8 `reference` (any sizes).
+
+    Why: renders and camera frames differ in colour statistics (saturation, contrast, white
+    balance) in ways a network can use to tell the domains apart; matching each render to a
+    random real frame removes that cue while keeping the render's structure.
+    """
+    out = np.empty_like(rgb)
+    levels = np.arange(256, dtype=np.float64)
+    for c in range(3):
+        source_cdf = np.cumsum(np.bincount(rgb[..., c].ravel(), minlength=256)) / rgb[..., c].size
+        reference_cdf = np.cumsum(np.bincount(reference[..., c].ravel(), minlength=256)) / reference[..., c].size
+        lut = np.interp(source_cdf, reference_cdf, levels)
+        out[..., c] = np.round(lut).astype(np.uint8)[rgb[..., c]]
+    return out
 
 
 def choose_crop(height: int, width: int, rng: np.random.Generator, config: AugmentConfig) -> tuple:
@@ -92,9 +113,18 @@ def augment(rgb: np.ndarray, depth: np.ndarray, rng: np.random.Generator, config
     rgb = rgb[top : top + crop_h, left : left + crop_w].astype(np.float32) / 255.0
     depth = depth[top : top + crop_h, left : left + crop_w]
     rgb = color_jitter(resize_float_image(rgb, in_h, in_w), rng, config)
-    sample = _sample(rgb, depth, mean, std)
-    sample["intrinsics"] = crop_intrinsics(intrinsics, top, left, flipped_width=frame_width if flipped else 0)
+    stride = label_stride(crop_h, in_h, config.max_label_scale)
+    sample = _sample(rgb, depth[::stride, ::stride], mean, std)
+    sample["intrinsics"] = crop_intrinsics(intrinsics, top, left, flipped_width=frame_width if flipped else 0,
+                                           stride=stride)
     return sample
+
+
+def label_stride(crop_height: int, input_height: int, max_scale: float) -> int:
+    """Smallest integer stride with crop_height / stride <= max_scale x input_height (1 when max_scale is 0)."""
+    if not max_scale:
+        return 1
+    return max(1, math.ceil(crop_height / (max_scale * input_height) - 1e-9))
 
 
 def eval_sample(rgb: np.ndarray, depth: np.ndarray, intrinsics=None, input_size=(128, 160),
@@ -131,11 +161,12 @@ def pad_collate(samples: list) -> dict:
     return batch
 
 
-def crop_intrinsics(intrinsics, top: int, left: int, flipped_width: int = 0) -> torch.Tensor:
-    """Intrinsics (fx, fy, cx, cy) after cropping at (top, left); NaN stays NaN."""
+def crop_intrinsics(intrinsics, top: int, left: int, flipped_width: int = 0, stride: int = 1) -> torch.Tensor:
+    """Intrinsics (fx, fy, cx, cy) after cropping at (top, left) and keeping every `stride`-th pixel from
+    the crop's first (pixel centres at integers, so u' = u / stride); NaN stays NaN."""
     if intrinsics is None:
         return torch.full((4,), math.nan)
     fx, fy, cx, cy = (intrinsics[k] for k in ("fx", "fy", "cx", "cy"))
     if flipped_width:
         cx = flipped_width - 1 - cx
-    return torch.tensor([fx, fy, cx - left, cy - top], dtype=torch.float32)
+    return torch.tensor([fx, fy, cx - left, cy - top], dtype=torch.float32) / stride

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from transformers import Trainer
 
-from .augmentation import AugmentConfig, augment, eval_sample, pad_collate
+from .augmentation import AugmentConfig, augment, eval_sample, match_colours, pad_collate
 from .data import example_arrays
 from .losses import LiteDepthLoss
 
@@ -26,13 +26,14 @@ class RGBDTrainingDataset(torch.utils.data.Dataset):
 
     def __init__(self, dataset, train: bool, augment_config: Optional[AugmentConfig] = None, cache: bool = True,
                  image_mean=(0.5, 0.5, 0.5), image_std=(0.5, 0.5, 0.5), input_size=(128, 160),
-                 decoded_store=None):
+                 decoded_store=None, restyle_references: Optional[list] = None):
         self.dataset = dataset
         self.train = train
         self.config = augment_config or AugmentConfig(input_size=tuple(input_size))
         self.cache = {} if cache and decoded_store is None else None
         self.store = decoded_store  # a `data.DecodedFrames`: memory-mapped, shared by processes, no decoding
         self.mean, self.std, self.input_size = tuple(image_mean), tuple(image_std), tuple(input_size)
+        self.restyle = restyle_references  # uint8 RGB frames whose colour statistics training frames take on
 
     def __len__(self):
         return len(self.dataset)
@@ -52,6 +53,8 @@ class RGBDTrainingDataset(torch.utils.data.Dataset):
         if not self.train:
             return eval_sample(rgb, depth, intrinsics, self.input_size, self.mean, self.std)
         rng = np.random.default_rng(int(torch.randint(0, 2**62, ())))
+        if self.restyle:
+            rgb = match_colours(rgb, self.restyle[int(rng.integers(len(self.restyle)))])
         return augment(rgb, depth, rng, self.config, intrinsics, self.mean, self.std)
 
 

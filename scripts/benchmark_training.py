@@ -1,8 +1,11 @@
 #!/usr/bin/env python
-"""Training throughput (images/s) on this machine: full LiteDepth steps on real frames, with and without a teacher.
+"""Training throughput (images/s) on this machine: full LiteDepth steps, by where frames come from.
 
 A step is what `LiteDepthTrainer` does: R2-crop augmentation, collate, forward, the four losses at
-GT resolution, backward, Adam. Prints a Markdown table; `--teacher DIR` adds the distillation cost.
+GT resolution, backward, AdamW. Rows: frames decoded from PNG/JPEG at every access (a set too large
+to keep decoded in RAM, as before the cache), decoded once into RAM, and read from the memory-mapped
+decoded-frame cache (`data.DecodedFrames`, what scripts/train.py uses). `--teacher DIR` adds the
+distillation cost. Prints a Markdown table.
 """
 
 import argparse
@@ -21,7 +24,7 @@ from litedepth_hf.training import RGBDTrainingDataset
 
 def measure(model, loss_fn, dataset, batch_size, steps, distiller=None, device="cpu") -> float:
     model.to(device).train()
-    optimizer = torch.optim.Adam(list(model.parameters()) + list(loss_fn.parameters()), lr=1e-3, eps=1e-3)
+    optimizer = torch.optim.AdamW(list(model.parameters()) + list(loss_fn.parameters()), lr=1e-3, eps=1e-3)
     times = []
     for step in range(steps + 2):  # two warm-up steps
         start = time.perf_counter()
@@ -45,29 +48,44 @@ def measure(model, loss_fn, dataset, batch_size, steps, distiller=None, device="
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="../shared/data/tum_fr1_rpy")
+    parser.add_argument("--data", default="../shared/data/tum_fr1_rpy", help="a training folder")
+    parser.add_argument("--cache", default=None, help="decoded-frame cache folder (default: a temporary one)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--max-frames", type=int, default=256, help="frames of --data used (default 256)")
     parser.add_argument("--teacher", default=None, help="a saved depth model to distil from")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
 
-    torch.manual_seed(0)
-    dataset = RGBDTrainingDataset(load_depth_dataset(args.data), train=True)
-    for index in range(len(dataset)):
-        dataset.decoded(index)  # decode once, as the Trainer's cache does after epoch 1
-    rows = []
-    model = LiteDepthForDepthEstimation(LiteDepthConfig())
-    rows.append(("LiteDepth, 4 losses (dynamic)", measure(model, LiteDepthLoss(weighting="dynamic").to(args.device),
-                                                         dataset, args.batch_size, args.steps, device=args.device)))
-    if args.teacher:
-        from litedepth_hf.distillation import Distiller, Teacher
+    import tempfile
 
-        distiller = Distiller(Teacher.from_pretrained(args.teacher)).to(args.device)
-        model = LiteDepthForDepthEstimation(LiteDepthConfig())
-        rows.append((f"+ distillation from {args.teacher}", measure(
-            model, LiteDepthLoss(weighting="dynamic").to(args.device), dataset, args.batch_size, args.steps,
-            distiller, args.device)))
+    from litedepth_hf.data import DecodedFrames
+
+    torch.manual_seed(0)
+    data = load_depth_dataset(args.data)
+    data = data.select(range(min(len(data), args.max_frames)))
+    uncached = RGBDTrainingDataset(data, train=True, cache=False)
+    in_ram = RGBDTrainingDataset(data, train=True)
+    for index in range(len(in_ram)):
+        in_ram.decoded(index)  # decode once, as the in-RAM cache does after epoch 1
+    with tempfile.TemporaryDirectory() as scratch:
+        store = DecodedFrames(data, args.cache or scratch, progress=False)
+        mapped = RGBDTrainingDataset(data, train=True, decoded_store=store)
+        rows = []
+        for label, dataset in (("decoded at every access (no cache)", uncached), ("decoded once into RAM", in_ram),
+                               ("memory-mapped decoded cache (train.py default)", mapped)):
+            model = LiteDepthForDepthEstimation(LiteDepthConfig())
+            rate = measure(model, LiteDepthLoss(weighting="dynamic").to(args.device), dataset, args.batch_size,
+                           args.steps, device=args.device)
+            rows.append((f"LiteDepth, 4 losses, frames {label}", rate))
+        if args.teacher:
+            from litedepth_hf.distillation import Distiller, Teacher
+
+            distiller = Distiller(Teacher.from_pretrained(args.teacher)).to(args.device)
+            model = LiteDepthForDepthEstimation(LiteDepthConfig())
+            rows.append((f"+ distillation from {args.teacher}", measure(
+                model, LiteDepthLoss(weighting="dynamic").to(args.device), mapped, args.batch_size, args.steps,
+                distiller, args.device)))
     print(f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, device "
           f"{args.device}, batch {args.batch_size}, median of {args.steps} steps, R2 crops of {args.data}\n")
     print("| setting | images/s |\n|---|---|")

@@ -52,6 +52,10 @@ def _resize(array: np.ndarray, size: tuple, resample) -> np.ndarray:
     return np.asarray(Image.fromarray(array.astype(np.float32)).resize(size[::-1], resample))
 
 
+DEV_FOLDERS = ("tum_fr3_cabinet", "tum_fr3_long_office_household", "tum_fr2_desk", "icl_livingroom")
+"""The dev scenes of ../shared/data: never trained on (tum_fr1_rpy is the training folder)."""
+
+
 def markdown_table(rows: dict) -> str:
     header = "| model | " + " | ".join(METRIC_NAMES) + " |"
     lines = [header, "|" + "---|" * (len(METRIC_NAMES) + 1)]
@@ -60,39 +64,65 @@ def markdown_table(rows: dict) -> str:
     return "\n".join(lines)
 
 
+def overall(per_folder: list) -> dict:
+    """Folders weighted equally (each folder's row already weights its frames equally)."""
+    return {m: float(np.mean([row[m] for row in per_folder])) for m in METRIC_NAMES} | {
+        "num_images": int(sum(row["num_images"] for row in per_folder)), "num_folders": len(per_folder)}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", default=None,
                         help="model folder or Hub id; repeat to compare (default: the embedded checkpoint)")
-    parser.add_argument("--data", default="../shared/data/tum_fr3_cabinet", help="dataset folder or Hub id")
+    parser.add_argument("--data", action="append", default=None,
+                        help="dataset folder or Hub id; repeat for several (default: the four dev folders of "
+                        "../shared/data: " + ", ".join(DEV_FOLDERS) + ")")
     parser.add_argument("--depth-scale", type=float, default=None, help="stored depth per metre (folders without meta.json)")
-    parser.add_argument("--baseline-from", default=None, help="training set whose median depth is the constant baseline")
+    parser.add_argument("--baseline-from", default="../shared/data/tum_fr1_rpy",
+                        help="training set whose median depth and depth layout are the image-blind baselines "
+                        "('none' to skip; default ../shared/data/tum_fr1_rpy)")
     parser.add_argument("--out", default=None, help="folder for metrics.json, metrics.md and grid.png")
-    parser.add_argument("--grid-rows", type=int, default=4, help="images in the RGB | GT | prediction | error grid")
+    parser.add_argument("--grid-rows", type=int, default=4, help="images per folder in the RGB | GT | prediction | error grid")
     args = parser.parse_args(argv)
 
-    dataset = load_depth_dataset(args.data, depth_scale=args.depth_scale)
-    baselines, results, grids = {}, {}, []
-    if args.baseline_from:
-        train = [example_arrays(example)[1] for example in load_depth_dataset(args.baseline_from)]
-        median, prior = median_depth(train), layout_prior(train)
-        gts = [example_arrays(example)[1] for example in dataset]
-        baselines[f"constant {median:.3f} m (train median)"] = depth_metrics([np.full_like(g, median) for g in gts], gts)
-        baselines["train depth layout (no image)"] = depth_metrics(
-            [layout_prediction(prior, median, g.shape) for g in gts], gts)
-    for name in args.model or [None]:
-        model, processor = load_model(name)
-        label = name or "litedepth (embedded default)"
-        results[label], kept = evaluate_dataset(model, processor, dataset, keep=args.grid_rows)
-        grids.extend([rgb, colorize_depth(gt), colorize_depth(pred), error_map(pred, gt)] for rgb, gt, pred in kept)
-
-    table = markdown_table({**baselines, **results})
-    print(f"{args.data}: {len(dataset)} images\n\n{table}")
+    folders = args.data or [f"../shared/data/{name}" for name in DEV_FOLDERS]
+    models = [(name, load_model(name)) for name in (args.model or [None])]
+    train = None
+    if args.baseline_from and args.baseline_from.lower() != "none":
+        depths = [example_arrays(example)[1] for example in load_depth_dataset(args.baseline_from)]
+        train = (median_depth(depths), layout_prior(depths))
+    record = {"data": folders if len(folders) > 1 else folders[0], "folders": {}}
+    sections, grids = [], []
+    for folder in folders:
+        dataset = load_depth_dataset(folder, depth_scale=args.depth_scale)
+        baselines, results = {}, {}
+        if train:
+            median, prior = train
+            gts = [example_arrays(example)[1] for example in dataset]
+            baselines[f"constant {median:.3f} m (train median)"] = depth_metrics([np.full_like(g, median) for g in gts], gts)
+            baselines["train depth layout (no image)"] = depth_metrics(
+                [layout_prediction(prior, median, g.shape) for g in gts], gts)
+        for name, (model, processor) in models:
+            label = name or "litedepth (embedded default)"
+            results[label], kept = evaluate_dataset(model, processor, dataset, keep=args.grid_rows)
+            grids.extend([rgb, colorize_depth(gt), colorize_depth(pred), error_map(pred, gt)] for rgb, gt, pred in kept)
+        record["folders"][folder] = {"baselines": baselines, "results": results}
+        sections.append(f"{folder}: {len(dataset)} images\n\n{markdown_table({**baselines, **results})}")
+    if len(folders) > 1:
+        first = record["folders"][folders[0]]
+        record["baselines"] = {k: overall([record["folders"][f]["baselines"][k] for f in folders]) for k in first["baselines"]}
+        record["results"] = {k: overall([record["folders"][f]["results"][k] for f in folders]) for k in first["results"]}
+        sections.append(f"overall: {len(folders)} folders weighted equally, frames equally within each\n\n"
+                        + markdown_table({**record["baselines"], **record["results"]}))
+    else:
+        record.update(record["folders"][folders[0]])
+    text = "\n\n".join(sections)
+    print(text)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps({"data": args.data, "baselines": baselines, "results": results}, indent=2) + "\n")
-        (out / "metrics.md").write_text(f"Dataset: `{args.data}` ({len(dataset)} images)\n\n{table}\n")
+        (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
+        (out / "metrics.md").write_text(text + "\n")
         if grids:
             image_grid(grids).save(out / "grid.png")
         print(f"\nwrote {out}/metrics.json, metrics.md" + (", grid.png" if grids else ""))

@@ -26,7 +26,9 @@ from typing import Optional
 # This folder's evaluate.py would shadow the `evaluate` package that the Trainer's metrics load.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+import numpy as np
 import torch
+from PIL import Image
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation, LiteDepthImageProcessor
@@ -45,6 +47,8 @@ class ScriptArguments:
         "help": "share of every epoch per source by folder name, e.g. 'synth=0.8,tum_fr1_rpy=0.2' (default: equal)"})
     epoch_size: Optional[int] = field(default=None, metadata={
         "help": "training samples per epoch (default: the frames of all sources together)"})
+    restyle_from: Optional[str] = field(default=None, metadata={
+        "help": "match the colours of rendered sources (`litedepth synth` folders) to this folder's frames"})
     decoded_cache: str = field(default=str(Path(os.environ.get("LITEDEPTH_CACHE", "~/.cache/litedepth")) / "decoded"), metadata={
         "help": "folder for memory-mapped decoded frames, keyed by file content ('none': decode into RAM)"})
     eval_data: Optional[str] = field(default=None, metadata={"help": "dev set, same forms (metrics each eval)"})
@@ -140,6 +144,11 @@ def parse_mix(text: Optional[str], names: list) -> list:
     return [weights[n] for n in names]
 
 
+def _is_rendered(source) -> bool:
+    meta = Path(str(source)) / "meta.json"
+    return meta.is_file() and json.loads(meta.read_text()).get("generator") == "litedepth synth"
+
+
 def build_train_set(script_args, augment_config, common: dict, distributed: bool):
     """One source as is, several as a `MixtureDataset`; frames from the decoded cache unless it is 'none'."""
     from litedepth_hf.data import DecodedFrames, expand_sources, source_name
@@ -148,6 +157,12 @@ def build_train_set(script_args, augment_config, common: dict, distributed: bool
     sources = expand_sources(script_args.train_data)
     names = [source_name(s) for s in sources]
     weights = parse_mix(script_args.train_mix, names)
+    references = None
+    if script_args.restyle_from:
+        from litedepth_hf.data import example_arrays
+
+        references = [np.asarray(Image.fromarray(example_arrays(row)[0]).resize((160, 120), Image.BILINEAR))
+                      for row in load_depth_dataset(script_args.restyle_from)]
     sets = []
     for source in sources:
         data = load_depth_dataset(source, script_args.depth_scale)
@@ -156,7 +171,9 @@ def build_train_set(script_args, augment_config, common: dict, distributed: bool
         store = None
         if script_args.decoded_cache.lower() != "none":
             store = DecodedFrames(data, Path(script_args.decoded_cache).expanduser(), progress=not distributed)
-        sets.append(RGBDTrainingDataset(data, train=True, augment_config=augment_config, decoded_store=store, **common))
+        rendered = _is_rendered(source)
+        sets.append(RGBDTrainingDataset(data, train=True, augment_config=augment_config, decoded_store=store,
+                                        restyle_references=references if rendered else None, **common))
     if len(sets) == 1 and not script_args.epoch_size:
         return sets[0]
     mixture = MixtureDataset(sets, weights, script_args.epoch_size)

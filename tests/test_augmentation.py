@@ -17,18 +17,28 @@ def test_r2_crop_sizes_on_a_real_frame(real_frame):
     rng = np.random.default_rng(0)
     seen = set()
     for _ in range(40):
-        sample = augment(rgb, depth, rng, AugmentConfig())
+        sample = augment(rgb, depth, rng, AugmentConfig(max_label_scale=0))  # the paper: GT at crop resolution
         pixels, labels = tuple(sample["pixel_values"].shape[-2:]), tuple(sample["labels"].shape)
         assert EXPECTED[pixels] == labels
         seen.add(pixels)
     assert seen == set(EXPECTED)  # all three sizes are drawn
+    for _ in range(20):  # default: labels at most 2x the input, by an integer stride (here 2)
+        sample = augment(rgb, depth, rng, AugmentConfig())
+        pixels, labels = tuple(sample["pixel_values"].shape[-2:]), tuple(sample["labels"].shape)
+        assert labels == (EXPECTED[pixels][0] // 2, EXPECTED[pixels][1] // 2)
 
 
 def test_fixed_crop_is_the_whole_frame(real_frame):
     rgb, depth = np.asarray(real_frame[0]), real_frame[1]
-    sample = augment(rgb, depth, np.random.default_rng(0), AugmentConfig(crop="fixed", flip_p=0.0, **NO_NOISE))
+    sample = augment(rgb, depth, np.random.default_rng(0), AugmentConfig(crop="fixed", flip_p=0.0, max_label_scale=0,
+                                                                         **NO_NOISE))
     assert sample["pixel_values"].shape == (3, 128, 160)
     np.testing.assert_array_equal(sample["labels"].numpy(), depth)
+    strided = augment(rgb, depth, np.random.default_rng(0), AugmentConfig(crop="fixed", flip_p=0.0, **NO_NOISE))
+    np.testing.assert_array_equal(strided["labels"].numpy(), depth[::2, ::2])  # real GT values, no interpolation
+    small = augment(rgb[::2, ::2], depth[::2, ::2], np.random.default_rng(0),
+                    AugmentConfig(crop="fixed", flip_p=0.0, **NO_NOISE))
+    assert small["labels"].shape == (240, 320)  # a 240x320 frame already fits: stride 1
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -38,7 +48,7 @@ def test_rgb_and_gt_stay_aligned(seed):
     depth = np.full((480, 640), 3.0, np.float32)
     rgb[200:320, 260:420] = 255
     depth[200:320, 260:420] = 1.0
-    sample = augment(rgb, depth, np.random.default_rng(seed), AugmentConfig(flip_p=0.5, **NO_NOISE))
+    sample = augment(rgb, depth, np.random.default_rng(seed), AugmentConfig(flip_p=0.5, max_label_scale=0, **NO_NOISE))
     bright = sample["pixel_values"][0].numpy() > 0
     near = sample["labels"].numpy() < 2
     if not near.any():
@@ -73,10 +83,13 @@ def test_intrinsics_follow_crop_and_flip():
     intrinsics = {"fx": 500.0, "fy": 500.0, "cx": 300.0, "cy": 250.0}
     for seed in range(10):
         rng = np.random.default_rng(seed)
-        sample = augment(rgb, depth, rng, AugmentConfig(crop="fixed", **NO_NOISE), intrinsics)
+        sample = augment(rgb, depth, rng, AugmentConfig(crop="fixed", max_label_scale=0, **NO_NOISE), intrinsics)
         fx, fy, cx, cy = sample["intrinsics"].tolist()
         assert (fx, fy, cy) == (500.0, 500.0, 250.0)
         assert cx in (300.0, 639 - 300.0)
+        strided = augment(rgb, depth, np.random.default_rng(seed), AugmentConfig(crop="fixed", **NO_NOISE), intrinsics)
+        fx, fy, cx, cy = strided["intrinsics"].tolist()  # the label grid keeps every 2nd pixel
+        assert (fx, fy, cy) == (250.0, 250.0, 125.0) and cx in (150.0, (639 - 300.0) / 2)
     unknown = augment(rgb, depth, np.random.default_rng(0), AugmentConfig())["intrinsics"]
     assert all(math.isnan(v) for v in unknown.tolist())
 
@@ -84,3 +97,20 @@ def test_intrinsics_follow_crop_and_flip():
 def test_bad_crop_mode_is_rejected():
     with pytest.raises(ValueError, match="crop"):
         AugmentConfig(crop="random")
+
+
+def test_colour_matching_takes_the_reference_statistics(real_frame):
+    from litedepth_hf.augmentation import match_colours
+
+    reference = np.asarray(real_frame[0])
+    rng = np.random.default_rng(0)
+    render = np.clip(rng.normal([200, 60, 90], [20, 40, 10], size=(60, 80, 3)), 0, 255).astype(np.uint8)
+    matched = match_colours(render, reference)
+    assert matched.shape == render.shape and matched.dtype == np.uint8
+    for c in range(3):
+        assert abs(matched[..., c].mean() - reference[..., c].mean()) < 4
+        assert abs(matched[..., c].std() - reference[..., c].std()) < 6
+    # order within a channel is kept: structure survives, only the colour statistics change
+    flat, out = render[..., 0].ravel().astype(int), matched[..., 0].ravel().astype(int)
+    order = np.argsort(flat, kind="stable")
+    assert np.all(np.diff(out[order]) >= 0)
