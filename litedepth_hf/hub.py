@@ -53,7 +53,9 @@ def load_eval_results(path) -> dict:
         raise HubError(f"{path} holds no model metrics (expected scripts/evaluate.py output)")
     name, metrics = next(iter(rows.items()))
     baselines = [v | {"name": k} for k, v in record.get("baselines", {}).items()]
-    return {"data": record.get("data", "unknown"), "model": name, "metrics": metrics, "baselines": baselines}
+    data = record.get("data", "unknown")
+    folders = [Path(str(d)).name for d in (data if isinstance(data, list) else [data])]
+    return {"data": data, "folders": folders, "model": name, "metrics": metrics, "baselines": baselines}
 
 
 def _card_data(repo_id: str, evaluation: Optional[dict]):
@@ -61,7 +63,7 @@ def _card_data(repo_id: str, evaluation: Optional[dict]):
 
     results = []
     if evaluation:
-        dataset = Path(str(evaluation["data"])).name
+        dataset = " + ".join(evaluation["folders"])
         for metric, label in (("si_rmse", "si-RMSE"), ("rmse", "RMSE (m)"), ("abs_rel", "AbsRel"), ("delta1", "δ1")):
             results.append(EvalResult(task_type="depth-estimation", task_name="Monocular depth estimation",
                                       dataset_type="tum-rgbd", dataset_name=f"TUM RGB-D {dataset}",
@@ -80,10 +82,14 @@ def _eval_table(evaluation: Optional[dict]) -> tuple:
     table = ["| model | si-RMSE | RMSE (m) | AbsRel | δ1 |", "|---|---|---|---|---|"]
     table += [f"| {name} | {m['si_rmse']:.4f} | {m['rmse']:.4f} | {m['abs_rel']:.4f} | {m['delta1']:.4f} |"
               for name, m in rows]
-    intro = (f"Dev set: `{Path(str(evaluation['data'])).name}` ({evaluation['metrics'].get('num_images', '?')} "
-             "frames of a room never seen in training), next to baselines that never look at the image: the "
-             "training set's median depth everywhere, and its mean depth layout (where frames tend to be "
-             "nearer or farther) at that median.")
+    folders = evaluation["folders"]
+    where = (f"`{folders[0]}` ({evaluation['metrics'].get('num_images', '?')} frames of a room never seen in training)"
+             if len(folders) == 1 else
+             f"{len(folders)} folders of rooms never seen in training ({', '.join(f'`{f}`' for f in folders)}; "
+             f"{evaluation['metrics'].get('num_images', '?')} frames; folders weighted equally)")
+    intro = (f"Dev set: {where}, next to baselines that never look at the image: the real training folder's "
+             "median depth everywhere, and its mean depth layout (where frames tend to be nearer or farther) "
+             "at that median.")
     return intro, "\n".join(table)
 
 
@@ -93,7 +99,11 @@ def _training_summary(model_dir: Path) -> str:
         return "No `training_run.json` was found next to the weights, so the training run is not described here."
     record = json.loads(run.read_text())
     args = record.get("script_args", record)
-    pieces = [f"Data: `{args.get('train_data', '?')}`"]
+    sources = args.get("train_data", "?")
+    sources = sources if isinstance(sources, list) else [sources]
+    pieces = [f"Data: {', '.join(f'`{Path(str(s)).name}`' for s in sources)}"]  # names, not the trainer's paths
+    if args.get("train_mix"):
+        pieces.append(f"mix per epoch: {args['train_mix']}")
     for key in ("losses", "loss_weighting", "crop", "augment"):
         if args.get(key):
             pieces.append(f"{key.replace('_', ' ')}: {args[key]}")
