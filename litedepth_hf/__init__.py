@@ -33,7 +33,9 @@ from .modeling_litedepth import LiteDepthForDepthEstimation, LiteDepthPreTrained
 __version__ = "0.1.0"
 
 DEFAULT_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
-"""The embedded checkpoint: trained from scratch here on TUM RGB-D freiburg1_rpy (see its README)."""
+"""The embedded default: trained from scratch here on TUM RGB-D freiburg1_rpy (see its README)."""
+SYNTHETIC_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-synth")
+"""Trained from scratch on rendered rooms only: the starting point for fine-tuning on one's own frames."""
 
 AutoConfig.register(LiteDepthConfig.model_type, LiteDepthConfig, exist_ok=True)
 AutoModelForDepthEstimation.register(LiteDepthConfig, LiteDepthForDepthEstimation, exist_ok=True)
@@ -45,6 +47,7 @@ LiteDepthImageProcessor.register_for_auto_class("AutoImageProcessor")
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
+    "SYNTHETIC_CHECKPOINT",
     "LiteDepthConfig",
     "LiteDepthForDepthEstimation",
     "LiteDepthImageProcessor",

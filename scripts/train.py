@@ -74,7 +74,7 @@ class ScriptArguments:
     response_weight: float = field(default=0.0, metadata={"help": "weight of the loss on the teacher's depth"})
 
 
-RECORDED = ("num_train_epochs", "per_device_train_batch_size", "learning_rate", "weight_decay", "warmup_steps",
+RECORDED = ("num_train_epochs", "max_steps", "per_device_train_batch_size", "learning_rate", "weight_decay", "warmup_steps",
             "lr_scheduler_type", "max_grad_norm", "seed")
 """Training arguments written to training_run.json beside the script's own, so a run can be repeated."""
 

@@ -77,3 +77,25 @@ def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
     assert layout["si_rmse"] < constant["si_rmse"] - 0.02
     assert evaluate.layout_prediction(prior, median, (48, 64)).shape == (48, 64)
 
+
+
+def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, train_dir):
+    """scripts/evaluate.py on two real dev folders: a table per folder and the folders' equal-weight mean."""
+    import json
+
+    from conftest import DATA, load_script
+
+    evaluate = load_script("evaluate")
+    folders = [str(DATA / "tum_fr2_desk"), str(DATA / "icl_livingroom")]
+    assert evaluate.main(["--data", folders[0], "--data", folders[1], "--baseline-from", str(train_dir),
+                          "--out", str(tmp_path), "--grid-rows", "1"]) == 0
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert list(record["folders"]) == folders
+    rows = [record["folders"][f]["results"]["litedepth (embedded default)"] for f in folders]
+    assert [r["num_images"] for r in rows] == [2, 5]
+    overall = record["results"]["litedepth (embedded default)"]
+    assert overall["si_rmse"] == pytest.approx((rows[0]["si_rmse"] + rows[1]["si_rmse"]) / 2)  # folders equal
+    assert overall["num_images"] == 7 and overall["num_folders"] == 2
+    for name in ("train depth layout (no image)",):
+        assert name in record["baselines"] and all(name in record["folders"][f]["baselines"] for f in folders)
+    assert (tmp_path / "grid.png").is_file() and "overall" in (tmp_path / "metrics.md").read_text()

@@ -92,3 +92,15 @@ def test_trust_remote_code_in_a_fresh_process_without_the_package(tmp_path, trai
 
     local = pipeline("depth-estimation", model=str(saved))(Image.open(image_path))["predicted_depth"].numpy()
     np.testing.assert_allclose(np.load(tmp_path / "remote.npy"), local, rtol=0, atol=1e-6)
+
+
+def test_render_pretrained_checkpoint_is_a_fine_tuning_start(real_frame):
+    """litedepth-synth ships beside the default: same architecture, loads as a pipeline and as a Trainer start."""
+    from litedepth_hf import SYNTHETIC_CHECKPOINT
+
+    model = LiteDepthForDepthEstimation.from_pretrained(SYNTHETIC_CHECKPOINT)
+    assert sum(p.numel() for p in model.parameters()) == 387_953
+    default = LiteDepthForDepthEstimation.from_pretrained(DEFAULT_CHECKPOINT)
+    assert not torch.equal(model.decoder.fuse32.weight, default.decoder.fuse32.weight)
+    depth = pipeline("depth-estimation", model=SYNTHETIC_CHECKPOINT)(real_frame[0])["predicted_depth"]
+    assert depth.shape == (480, 640) and torch.isfinite(depth).all() and (depth > 0).all()
