@@ -937,16 +937,15 @@ def look_rotation_matrix(position, facing) -> np.ndarray:
 _WORKER = {}
 
 
-def _init_worker(config: SynthConfig, threads: int):
+def _init_worker(config: SynthConfig):
     """Per process: the texture pool (fixed by the seed) and one compiled scene template."""
     import drjit as dr
 
     photos = texture_photos(config.textures) if config.textures else []
     _WORKER["renderer"] = Renderer(config, texture_pool(config.seed, 256, photos))
-    if config.variant.startswith("scalar"):
-        threads = 1  # scalar_rgb's block-parallel sampling is not reproducible across thread schedules
-    if threads:
-        dr.set_thread_count(threads)
+    # one thread per process: several threads adding samples to one pixel in a varying order change its
+    # last bit now and then, and with it the 8-bit value; processes give the parallelism instead
+    dr.set_thread_count(1)
 
 
 def _frame_id(index: int) -> str:
@@ -1062,12 +1061,12 @@ def synthesize(out, num: int, config: SynthConfig, shard: tuple = (0, 1), worker
             bar.update()
 
         if workers == 1 or len(pending) < 2:
-            _init_worker(config, 0)
+            _init_worker(config)
             for index in pending:
                 record(render_frame(out, index))
         else:
             context = multiprocessing.get_context("spawn")
-            with context.Pool(workers, initializer=_init_worker, initargs=(config, 1)) as pool:
+            with context.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
                 for row in pool.imap_unordered(_render_task, [(out, i) for i in pending], chunksize=2):
                     record(row)
     bar.close()

@@ -96,6 +96,8 @@ def test_trust_remote_code_in_a_fresh_process_without_the_package(tmp_path, trai
 
 def test_render_pretrained_checkpoint_is_a_fine_tuning_start(real_frame):
     """litedepth-synth ships beside the default: same architecture, loads as a pipeline and as a Trainer start."""
+    from transformers import pipeline
+
     from litedepth_hf import SYNTHETIC_CHECKPOINT
 
     model = LiteDepthForDepthEstimation.from_pretrained(SYNTHETIC_CHECKPOINT)
