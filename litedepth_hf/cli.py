@@ -94,8 +94,7 @@ def run_synth(args) -> int:
 
     size = synthetic.parse_size(args.size)
     try:
-        shard = tuple(int(v) for v in args.shard.split("/"))
-        part, parts = shard
+        part, parts = (int(v) for v in args.shard.split("/"))
     except ValueError:
         raise ValueError(f"--shard must be K/N (e.g. 0/4), got {args.shard!r}") from None
     textures = args.textures

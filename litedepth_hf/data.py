@@ -173,10 +173,13 @@ def example_arrays(example: dict) -> tuple:
     depth = depth_in_metres(example["depth"], example["depth_scale"])
     if rgb.shape[:2] != depth.shape:
         raise ValueError(f"Image {rgb.shape[:2]} and depth {depth.shape} sizes differ for {example.get('id')}")
-    intrinsics = {key: float(example[key]) for key in INTRINSICS}
-    if any(math.isnan(v) for v in intrinsics.values()):
-        intrinsics = None
-    return rgb, depth, intrinsics
+    return rgb, depth, known_intrinsics(example)
+
+
+def known_intrinsics(values) -> Optional[dict]:
+    """{fx, fy, cx, cy} as floats from a row (or columns of one row), or None when any is missing or NaN."""
+    intrinsics = {key: float(values[key]) if key in values else math.nan for key in INTRINSICS}
+    return None if any(math.isnan(v) for v in intrinsics.values()) else intrinsics
 
 
 def expand_sources(specs) -> list:
@@ -240,8 +243,9 @@ class DecodedFrames:
         index_path = self.root / "index.json"
         index = json.loads(index_path.read_text()) if index_path.is_file() else {"frames": []}
         frames = index["frames"] if len(index["frames"]) == len(rows) else [None] * len(rows)
-        stale = [i for i, row in enumerate(rows) if not _frame_current(frames[i], row)]
-        if not (self.root / "rgb.u8").is_file():
+        if (self.root / "rgb.u8").is_file():
+            stale = [i for i, row in enumerate(rows) if not _frame_current(frames[i], row)]
+        else:
             stale = list(range(len(rows)))
         if stale:
             rebuilt = [None] * len(rows)
@@ -249,7 +253,7 @@ class DecodedFrames:
             decoded, stale_set = {}, set(stale)
             for i in tqdm(range(len(rows)), desc=f"decoding {len(stale)} frames once", unit="frame",
                           disable=not progress or not stale):
-                if i in stale_set or frames[i] is None:
+                if i in stale_set:
                     decoded[i] = example_arrays(dataset[i])[:2]
                     shape = decoded[i][1].shape
                     digest = _row_digest(rows[i])
@@ -259,7 +263,7 @@ class DecodedFrames:
                               "rgb": offsets["rgb"], "depth": offsets["depth"]}
                 offsets["rgb"] += shape[0] * shape[1] * 3
                 offsets["depth"] += shape[0] * shape[1]
-            old = self._open(index) if index["frames"] and (self.root / "rgb.u8").is_file() else None
+            old = self._open() if len(stale) < len(rows) else None
             rgb = np.lib.format.open_memmap(self.root / "rgb.partial.npy", "w+", np.uint8, (max(offsets["rgb"], 1),))
             depth = np.lib.format.open_memmap(self.root / "depth.partial.npy", "w+", np.float32, (max(offsets["depth"], 1),))
             for i, frame in enumerate(rebuilt):
@@ -279,12 +283,12 @@ class DecodedFrames:
             index = {"frames": rebuilt}
             index_path.write_text(json.dumps(index))
         self.frames = index["frames"]
-        self.decoded_count = len(stale) if stale else 0  # frames decoded by this call (0: all from the cache)
-        self.rgb, self.depth = self._open(index)
+        self.decoded_count = len(stale)  # frames decoded by this call (0: all from the cache)
+        self.rgb, self.depth = self._open()
         columns = dataset.select_columns([k for k in INTRINSICS if k in dataset.column_names])[:]
-        self.intrinsics = [_intrinsics_of(columns, i) for i in range(len(rows))]
+        self.intrinsics = [known_intrinsics({k: v[i] for k, v in columns.items()}) for i in range(len(rows))]
 
-    def _open(self, index):
+    def _open(self):
         return (np.load(self.root / "rgb.u8", mmap_mode="r"), np.load(self.root / "depth.f32", mmap_mode="r"))
 
     def __len__(self):
@@ -341,7 +345,3 @@ def _frame_current(frame: Optional[dict], row: dict) -> bool:
         return True
     return frame["digest"] == _row_digest(row)
 
-
-def _intrinsics_of(columns: dict, index: int) -> Optional[dict]:
-    values = {key: float(columns[key][index]) if key in columns else math.nan for key in INTRINSICS}
-    return None if any(math.isnan(v) for v in values.values()) else values

@@ -31,6 +31,8 @@ N_BOXES = 72
 N_BLOBS = 14
 GRID_U, GRID_V = 24, 12  # superquadric mesh resolution (around, pole to pole)
 N_CEILING_LIGHTS = 2
+GENERATOR = "litedepth synth"  # meta.json's "generator": how training tells renders from camera frames
+PARKED = np.array([0.0, -50.0, 0.0], np.float32)  # where unused slots collapse, below every floor
 DEFAULT_TEXTURE_FOLDERS = ("../shared/data/tum_fr1_rpy",)  # training frames beside a checkout; no dev folder
 MANIFEST_FIELDS = ("id", "rgb", "depth", "valid_fraction", "depth_min_m", "depth_median_m", "depth_max_m",
                    "fx", "fy", "cx", "cy", "close_range", "objects")
@@ -364,11 +366,14 @@ class Camera:
                 "cy": height / 2 - 0.5 - self.principal_offset[1] * height}
 
     def to_world(self) -> np.ndarray:
-        """Mitsuba's camera frame is (left, up, forward)."""
-        right, down, forward = self.rotation.T
-        matrix = np.eye(4, dtype=np.float64)
-        matrix[:3, 0], matrix[:3, 1], matrix[:3, 2], matrix[:3, 3] = -right, -down, forward, self.origin
-        return matrix
+        return mitsuba_frame(self.rotation, self.origin)
+
+
+def mitsuba_frame(rotation: np.ndarray, origin) -> np.ndarray:
+    """4x4 to_world from a (right, down, forward) rotation: Mitsuba's sensors and emitters use (left, up, forward)."""
+    matrix = np.eye(4, dtype=np.float64)
+    matrix[:3, 0], matrix[:3, 1], matrix[:3, 2], matrix[:3, 3] = -rotation[:, 0], -rotation[:, 1], rotation[:, 2], origin
+    return matrix
 
 
 @dataclass
@@ -586,9 +591,9 @@ def _clutter(b: _Builder, surface, count: int) -> int:
     return made
 
 
-def _room(b: _Builder, width: float, depth: float, height: float) -> list:
+def _room(b: _Builder, width: float, depth: float, height: float):
     """Floor, ceiling, four walls (some with a doorway or window opening and a space behind it),
-    skirting and boards; returns the wall planes as (axis, sign) for placing things against them."""
+    skirting and boards."""
     rng = b.rng
     t = 0.1
     floor, ceiling, wall = b.material(), b.material(plain=True), b.material(plain=rng.random() < 0.8)
@@ -791,7 +796,7 @@ class Renderer:
                            has_vertex_texcoords=True)
             mesh_params = mi.traverse(mesh)
             mesh_params["faces"] = (_CUBE_TRIANGLES if is_box else _GRID_TRIANGLES).ravel()
-            mesh_params["vertex_positions"] = np.tile(np.array([0, -50.0, 0], np.float32), vertices)
+            mesh_params["vertex_positions"] = np.tile(PARKED, vertices)
             if not is_box:  # given, so Mitsuba does not try (and warn) to compute them for a collapsed mesh
                 mesh_params["vertex_normals"] = np.tile(np.array([0, 1.0, 0], np.float32), vertices)
             mesh_params.update()
@@ -840,7 +845,7 @@ class Renderer:
         for key, _ in self.slots:
             if key not in used:
                 count = 24 if key.startswith("box") else (GRID_V + 1) * GRID_U
-                self._set_mesh(key, np.tile(np.array([0, -50.0, 0], np.float32), (count, 1)),
+                self._set_mesh(key, np.tile(PARKED, (count, 1)),
                                np.zeros((count, 2), np.float32),
                                None if key.startswith("box") else np.tile(np.array([0, 1.0, 0], np.float32), (count, 1)))
         areas = [light for light in scene.lights if light.kind == "area"]
@@ -856,7 +861,7 @@ class Renderer:
         if spot:
             params["spot.cutoff_angle"] = float(spot.spot_deg)
             params["spot.beam_width"] = float(spot.spot_deg * 0.75)
-            params["spot.to_world"] = mi.Transform4f(look_rotation_matrix(spot.position, spot.facing))
+            params["spot.to_world"] = mi.Transform4f(mitsuba_frame(look_rotation(np.asarray(spot.facing, np.float64), 0.0), spot.position))
         camera = scene.camera
         params["sensor.to_world"] = mi.Transform4f(camera.to_world())
         params["sensor.x_fov"] = camera.hfov_deg
@@ -923,14 +928,6 @@ def denoise(radiance: np.ndarray, albedo: np.ndarray, depth: np.ndarray, radius:
     return total / np.maximum(weights, 1.0)[..., None]
 
 
-def look_rotation_matrix(position, facing) -> np.ndarray:
-    """4x4 to_world of a Mitsuba emitter at `position` pointing along `facing` (its local +z)."""
-    rotation = look_rotation(np.asarray(facing, np.float64), 0.0)
-    matrix = np.eye(4)
-    matrix[:3, 0], matrix[:3, 1], matrix[:3, 2] = -rotation[:, 0], -rotation[:, 1], rotation[:, 2]
-    matrix[:3, 3] = position
-    return matrix
-
 
 # ------------------------------------------------------------------------------------------ dataset writer
 
@@ -943,8 +940,8 @@ def _init_worker(config: SynthConfig):
 
     photos = texture_photos(config.textures) if config.textures else []
     _WORKER["renderer"] = Renderer(config, texture_pool(config.seed, 256, photos))
-    # one thread per process: several threads adding samples to one pixel in a varying order change its
-    # last bit now and then, and with it the 8-bit value; processes give the parallelism instead
+    # one thread per process, so no pixel depends on how threads are scheduled; processes give the
+    # parallelism (colour still differed once between two template instances in one process: see docs)
     dr.set_thread_count(1)
 
 
@@ -964,7 +961,7 @@ def render_frame(out: Path, index: int) -> dict:
     stored = np.clip(np.round(depth * DEPTH_SCALE), 0, 65535).astype(np.uint16)
     for key, image in (("rgb", Image.fromarray(rgb)), ("depth", Image.fromarray(stored))):
         partial = paths[key].with_name(paths[key].stem + ".partial.png")
-        image.save(partial, compress_level=1)  # 5x faster than the default level; files ~1.5x larger
+        image.save(partial, compress_level=1)  # measured: 5x faster than level 6, files ~10 % larger
         os.replace(partial, paths[key])
     valid = depth[depth > 0]
     row = {"id": frame, "rgb": f"rgb/{frame}.png", "depth": f"depth/{frame}.png",
@@ -1029,7 +1026,7 @@ def synthesize(out, num: int, config: SynthConfig, shard: tuple = (0, 1), worker
         texture_photos(config.textures)  # fail before any work when a folder has no images
     out = Path(out)
     meta = {
-        "generator": "litedepth synth",
+        "generator": GENERATOR,
         "config": json.loads(json.dumps(asdict(config))),  # as meta.json will read back (lists, not tuples)
         "shard": [part, parts],
         "num_requested": num,

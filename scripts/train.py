@@ -145,8 +145,10 @@ def parse_mix(text: Optional[str], names: list) -> list:
 
 
 def _is_rendered(source) -> bool:
+    from litedepth_hf.synthetic import GENERATOR
+
     meta = Path(str(source)) / "meta.json"
-    return meta.is_file() and json.loads(meta.read_text()).get("generator") == "litedepth synth"
+    return meta.is_file() and json.loads(meta.read_text()).get("generator") == GENERATOR
 
 
 def build_train_set(script_args, augment_config, common: dict, distributed: bool):
