@@ -13,6 +13,17 @@ EPILOG = """examples:
 """
 
 
+def version() -> str:
+    """The installed distribution's version, without importing the package's heavy modules."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("litedepth-hf")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def collect_images(inputs: list) -> list:
     """Files as given, folders expanded to their image files (sorted); missing paths are an error."""
     paths = []
@@ -30,25 +41,70 @@ def collect_images(inputs: list) -> list:
     return paths
 
 
+def parse_size(text: str, flag: str = "--size", minimum: int = 8) -> tuple:
+    """'240x320' -> (240, 320) (height x width), with a message that names the flag and the fix."""
+    parts = str(text).lower().replace(" ", "").split("x")
+    try:
+        height, width = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{flag} must be HEIGHTxWIDTH in pixels, e.g. 240x320; got {text!r}") from None
+    if height < minimum or width < minimum:
+        raise ValueError(f"{flag} must be at least {minimum}x{minimum} pixels, got {text!r}")
+    return height, width
+
+
+def check_out_folder(out, flag: str = "--out") -> Path:
+    """An output folder path that is not an existing file."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{flag} {out} is a file; name a folder (it is created if missing)")
+    return out
+
+
+def check_device(device: str) -> str:
+    """A torch device this build can use, checked before loading anything onto it."""
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise ValueError(f"--device {device!r} is not a torch device; use cpu, cuda, cuda:1 or mps") from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                 "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    if not available.get(kind, False):
+        raise ValueError(f"--device {device}: this torch build cannot use {kind} here "
+                         f"(torch {torch.__version__}); use --device cpu")
+    return device
+
+
 def run_predict(args) -> int:
     from tqdm.auto import tqdm
 
     from .image_processing_litedepth import load_image_file
-    from .inference import load_model, predict_depth
-    from .visualization import save_depth_outputs
+    from .visualization import output_paths, save_depth_outputs
 
     paths = collect_images(args.images)
+    out = check_out_folder(args.out)
     stems = [p.stem for p in paths]
     duplicates = {s for s in stems if stems.count(s) > 1}
     if duplicates:
         raise ValueError(f"Several inputs share the name(s) {sorted(duplicates)}: their outputs would collide")
+    if not args.overwrite:  # every clash is found before the model runs once
+        clashes = [str(p) for stem in stems for p in output_paths(out, stem, args.npy).values() if p.exists()]
+        if clashes:
+            more = f" and {len(clashes) - 3} more" if len(clashes) > 3 else ""
+            raise FileExistsError(f"{out}/ already holds {', '.join(clashes[:3])}{more}: pass --overwrite to "
+                                  "replace them, or choose another --out")
+    check_device(args.device)
+    from .inference import load_model, predict_depth
+
     model, processor = load_model(args.model, device=args.device)
     failures = 0
     for path in tqdm(paths, desc="depth", unit="image", disable=len(paths) < 2):
         try:
-            image = load_image_file(path)
-            depth = predict_depth(model, processor, [image])[0]
-            written = save_depth_outputs(depth, Path(args.out), path.stem, npy=args.npy, overwrite=args.overwrite)
+            depth = predict_depth(model, processor, [load_image_file(path)])[0]  # the image is freed here
+            written = save_depth_outputs(depth, out, path.stem, npy=args.npy, overwrite=args.overwrite,
+                                         scale_bar=not args.no_scale_bar)
         except (ValueError, OSError) as error:
             failures += 1
             tqdm.write(f"error: {path}: {error}", file=sys.stderr)
@@ -64,8 +120,9 @@ def run_export(args) -> int:
     from .export import export_model
 
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    height, width = (int(v) for v in args.frame_size.lower().split("x"))
-    manifest = export_model(args.model, args.out, formats, args.calibration_data, (height, width), args.overwrite)
+    frame_size = parse_size(args.frame_size, "--frame-size", minimum=32)
+    manifest = export_model(args.model, check_out_folder(args.out), formats, args.calibration_data, frame_size,
+                            args.overwrite, verbose=args.verbose)
     for name, info in manifest["files"].items():
         print(f"{name:40s} {info['bytes'] / 1e6:6.2f} MB  {info['graph']:10s} {info.get('precision', 'fp32')}")
     print(f"contracts of each graph: {Path(args.out) / 'export.json'}")
@@ -92,7 +149,7 @@ def run_push(args) -> int:
 def run_synth(args) -> int:
     from . import synthetic
 
-    size = synthetic.parse_size(args.size)
+    size = parse_size(args.size)
     try:
         part, parts = (int(v) for v in args.shard.split("/"))
     except ValueError:
@@ -120,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="litedepth",
         description="LiteDepth: 0.39 M-parameter monocular depth estimation (ECCV 2022 workshops).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -137,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", default="depth", help="output folder (default: ./depth)")
     predict.add_argument("--npy", action="store_true", help="also write float32 depth in metres as .npy")
     predict.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
+    predict.add_argument("--no-scale-bar", action="store_true", help="colour maps without the metre scale bar")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     predict.set_defaults(func=run_predict)
 
@@ -158,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder of real frames (or an RGB-D dataset folder) for int8 calibration")
     export.add_argument("--frame-size", default="480x640", help="HxW of the full-frame graphs (default 480x640)")
     export.add_argument("--overwrite", action="store_true", help="replace existing exports in --out")
+    export.add_argument("--verbose", action="store_true", help="show the ONNX and TFLite converters' logs")
     export.set_defaults(func=run_export)
 
     push = commands.add_parser(
@@ -177,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--revision", default=None, help="branch to upload to (created if missing)")
     push.add_argument("--token", default=None, help="Hub token (default: the logged-in one)")
     push.add_argument("--exports", default=None, help="`litedepth export` folder to include")
-    push.add_argument("--eval-results", default=None, help="metrics.json from scripts/evaluate.py --out")
+    push.add_argument("--eval-results", default=None, help="metrics.json from scripts/evaluate_dev.py --out")
     push.add_argument("--dry-run", default=None, metavar="DIR", help="only write the repo folder to DIR")
     push.add_argument("--card-template", default=None, help="model card template (default: model_cards/litedepth.md)")
     push.set_defaults(func=run_push)
@@ -215,7 +275,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as error:
+    except (OSError, ValueError, RuntimeError) as error:
         print(f"litedepth {args.command}: error: {error}", file=sys.stderr)
         return 2
 

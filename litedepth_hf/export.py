@@ -14,10 +14,14 @@ works once `register_onnx_config()` ran: see `litedepth export`). optimum export
 has no TFLite exporter for PyTorch models; litert-torch converts without TensorFlow.
 """
 
+import contextlib
 import copy
 import json
+import os
 import shutil
+import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -330,34 +334,84 @@ def _full_contract(frame_size) -> dict:
 
 
 def export_model(model_name_or_path: Optional[str], out_dir, formats=("onnx", "tflite"),
-                 calibration_data: Optional[str] = None, frame_size=(480, 640), overwrite: bool = False) -> dict:
-    """Export a checkpoint to every requested format; writes `out_dir/export.json` describing each file."""
+                 calibration_data: Optional[str] = None, frame_size=(480, 640), overwrite: bool = False,
+                 verbose: bool = False) -> dict:
+    """Export a checkpoint to every requested format; writes `out_dir/export.json` describing each file.
+
+    Every input is checked before any work; the files are written into a temporary folder beside
+    `out_dir` and moved in at the end, so a failed export leaves nothing behind. The converters' logs
+    (hundreds of lines) are shown only with `verbose`.
+    """
     from .inference import load_model
 
     out_dir = Path(out_dir)
     unknown = set(formats) - {"onnx", "tflite"}
-    if unknown:
-        raise ValueError(f"Unknown export formats {sorted(unknown)}; use onnx and/or tflite")
+    if unknown or not formats:
+        raise ValueError(f"Unknown export formats {sorted(unknown) or 'none'}; use onnx and/or tflite")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"--out {out_dir} is a file; name a folder")
+    if len(frame_size) != 2 or min(frame_size) < 32:
+        raise ValueError(f"frame size must be HEIGHT x WIDTH, each >= 32 pixels, got {frame_size}")
     targets = [out_dir / f for f in formats] + [out_dir / "export.json"]
     existing = [str(t) for t in targets if t.exists()]
     if existing and not overwrite:
         raise FileExistsError(f"Refusing to overwrite {', '.join(existing)} (pass --overwrite)")
+    images = calibration_images(calibration_data) if "tflite" in formats else None
     model, processor = load_model(model_name_or_path)
     if type(model).__name__ != "LiteDepthForDepthEstimation":
         raise ValueError(f"Only LiteDepth checkpoints export here, got {type(model).__name__}")
-    files = {}
-    if "onnx" in formats:
-        files.update({f"onnx/{k}": v for k, v in export_onnx(model, processor, out_dir / "onnx", frame_size).items()})
-    if "tflite" in formats:
-        images = calibration_images(calibration_data)
-        files.update({f"tflite/{k}": v for k, v in
-                      export_tflite(model, processor, out_dir / "tflite", images, frame_size).items()})
-    for name, info in files.items():
-        info["bytes"] = (out_dir / name).stat().st_size
-    manifest = {"model": str(model_name_or_path or "embedded default"), "frame_size": list(frame_size),
-                "image_size": list(model.config.image_size), "files": files}
-    (out_dir / "export.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        with _quiet(not verbose):
+            files = {}
+            if "onnx" in formats:
+                files.update({f"onnx/{k}": v for k, v in export_onnx(model, processor, staging / "onnx", frame_size).items()})
+            if "tflite" in formats:
+                files.update({f"tflite/{k}": v for k, v in
+                              export_tflite(model, processor, staging / "tflite", images, frame_size).items()})
+        for name, info in files.items():
+            info["bytes"] = (staging / name).stat().st_size
+        manifest = {"model": str(model_name_or_path or "embedded default"), "frame_size": list(frame_size),
+                    "image_size": list(model.config.image_size),
+                    "normalisation": {"image_mean": list(processor.image_mean), "image_std": list(processor.image_std),
+                                      "rescale": "pixel / 255, then (x - mean) / std, per RGB channel"},
+                    "files": files}
+        (staging / "export.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        out_dir.mkdir(exist_ok=True)
+        for item in staging.iterdir():
+            target = out_dir / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+@contextlib.contextmanager
+def _quiet(enabled: bool):
+    """Silence the converters' Python logging and their C++ stdout/stderr while exporting."""
+    if not enabled:
+        yield
+        return
+    import logging
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    saved = [os.dup(1), os.dup(2)]
+    sys.stdout.flush(), sys.stderr.flush()
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1), os.dup2(devnull.fileno(), 2)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+        finally:
+            sys.stdout.flush(), sys.stderr.flush()
+            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+            os.close(saved[0]), os.close(saved[1])
+            logging.disable(previous)
 
 
 def calibration_images(source: Optional[str], limit: int = 64) -> list:

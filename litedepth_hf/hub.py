@@ -16,7 +16,9 @@ import torch
 REQUIRED_FILES = ("config.json", "model.safetensors", "preprocessor_config.json")
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_cards" / "litedepth.md"
 SAMPLE_IMAGE = Path(__file__).resolve().parents[1] / "examples" / "tum_cabinet.jpg"
-TAGS = ["depth-estimation", "monocular-depth", "tflite", "onnx", "raspberry-pi", "mobile", "litedepth"]
+TAGS = ["depth-estimation", "monocular-depth", "mobile", "litedepth"]
+EVAL_FILES = ("dev_metrics.json", "eval_results.json")
+"""Looked for in the model folder when no --eval-results is given (a shipped checkpoint, a training run)."""
 DESCRIPTIONS = {
     "config.json": "LiteDepthConfig",
     "model.safetensors": "fp32 weights",
@@ -45,12 +47,26 @@ def check_model_dir(model_dir) -> Path:
     return model_dir
 
 
+def find_eval_results(model_dir) -> Optional[Path]:
+    """The evaluation file that sits in the model folder, if any (see EVAL_FILES)."""
+    for name in EVAL_FILES:
+        if (Path(model_dir) / name).is_file():
+            return Path(model_dir) / name
+    return None
+
+
 def load_eval_results(path) -> dict:
-    """`scripts/evaluate.py --out` JSON -> {"data", "model", "metrics": its first model's row, "baselines"}."""
-    record = json.loads(Path(path).read_text())
-    rows = record.get("results", {})
+    """`scripts/evaluate_dev.py --out` JSON -> {"data", "model", "metrics": its first model's row, "baselines"}."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise HubError(f"--eval-results {path}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise HubError(f"--eval-results {path} is not JSON ({error}); give the metrics.json that "
+                       "scripts/evaluate_dev.py --out writes") from None
+    rows = record.get("results", {}) if isinstance(record, dict) else {}
     if not rows:
-        raise HubError(f"{path} holds no model metrics (expected scripts/evaluate.py output)")
+        raise HubError(f"{path} holds no model metrics (expected scripts/evaluate_dev.py output)")
     name, metrics = next(iter(rows.items()))
     baselines = [v | {"name": k} for k, v in record.get("baselines", {}).items()]
     data = record.get("data", "unknown")
@@ -58,7 +74,7 @@ def load_eval_results(path) -> dict:
     return {"data": data, "folders": folders, "model": name, "metrics": metrics, "baselines": baselines}
 
 
-def _card_data(repo_id: str, evaluation: Optional[dict]):
+def _card_data(repo_id: str, evaluation: Optional[dict], provenance: dict, export_tags: list):
     from huggingface_hub import EvalResult, ModelCardData
 
     results = []
@@ -66,18 +82,52 @@ def _card_data(repo_id: str, evaluation: Optional[dict]):
         dataset = " + ".join(evaluation["folders"])
         for metric, label in (("si_rmse", "si-RMSE"), ("rmse", "RMSE (m)"), ("abs_rel", "AbsRel"), ("delta1", "δ1")):
             results.append(EvalResult(task_type="depth-estimation", task_name="Monocular depth estimation",
-                                      dataset_type="tum-rgbd", dataset_name=f"TUM RGB-D {dataset}",
+                                      dataset_type="rgbd-dev", dataset_name=f"dev: {dataset}",
                                       dataset_split="dev", metric_type=metric, metric_name=label,
-                                      metric_value=evaluation["metrics"][metric]))
+                                      metric_value=round(float(evaluation["metrics"][metric]), 4)))
     return ModelCardData(
         model_name=repo_id.split("/")[-1], library_name="transformers", pipeline_tag="depth-estimation",
-        license="apache-2.0", datasets=["tum-rgbd"], tags=TAGS, eval_results=results or None,
+        license="apache-2.0", datasets=provenance["datasets"] or None, tags=TAGS + export_tags,
+        eval_results=results or None, base_model=provenance["base_model"],
     )
+
+
+def provenance(model_dir: Path) -> dict:
+    """What the weights saw, from `training_run.json`: source names, Hub dataset tags, the licence notes of
+    the data, and where training started (a base model, or scratch)."""
+    run = Path(model_dir) / "training_run.json"
+    record = json.loads(run.read_text()) if run.is_file() else {}
+    args = record.get("script_args", record)
+    sources = args.get("train_data") or []
+    sources = [Path(str(s)).name for s in (sources if isinstance(sources, list) else [sources])]
+    datasets, licences = [], []
+    for name in sources:
+        if name.startswith("s") and "spp" in name:  # a `litedepth synth` cache folder name
+            licences.append(f"`{name}`: rendered by `litedepth synth` (generated, CC0-1.0)")
+        elif name.startswith(("tum_", "icl_")):
+            datasets.append("tum-rgbd" if name.startswith("tum_") else "icl-nuim")
+            licences.append(f"`{name}`: " + ("TUM RGB-D, CC BY 4.0" if name.startswith("tum_") else "ICL-NUIM, CC BY 3.0"))
+        else:
+            licences.append(f"`{name}`: see its source")
+    start = args.get("model_name_or_path")
+    start_name = Path(start).name if start and str(start).startswith(("/", ".")) else start
+    if not record:
+        weights = "No `training_run.json` was found next to the weights, so where training started is not recorded."
+    elif start:
+        weights = (f"Training started from `{start_name}` (its own card says what it saw); no other pretrained "
+                   "weights were used.")
+    else:
+        weights = ("No pretrained weights of any kind were used (no ImageNet encoder): the network learnt from "
+                   "the frames named above only.")
+    return {"sources": sources, "datasets": sorted(set(datasets)), "licences": licences, "weights": weights,
+            "base_model": start_name if start and not str(start).startswith(("/", ".")) and "/" in str(start) else None,
+            "from_scratch": bool(record) and not start}
 
 
 def _eval_table(evaluation: Optional[dict]) -> tuple:
     if not evaluation:
-        return "No evaluation file was given, so this card reports no metrics.", ""
+        return ("No evaluation file was given or found beside the weights (dev_metrics.json, eval_results.json), "
+                "so this card reports no metrics."), ""
     rows = [(evaluation["model"], evaluation["metrics"])] + [(b["name"], b) for b in evaluation["baselines"]]
     table = ["| model | si-RMSE | RMSE (m) | AbsRel | δ1 |", "|---|---|---|---|---|"]
     table += [f"| {name} | {m['si_rmse']:.4f} | {m['rmse']:.4f} | {m['abs_rel']:.4f} | {m['delta1']:.4f} |"
@@ -147,6 +197,7 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
         raise HubError(f"{out_dir} is not empty: give a new folder (nothing was written)")
     if exports_dir is not None and not (Path(exports_dir) / "export.json").is_file():
         raise HubError(f"{exports_dir} has no export.json: run `litedepth export` first")
+    eval_results = eval_results or find_eval_results(model_dir)
     evaluation = load_eval_results(eval_results) if eval_results else None
     template = Path(template or TEMPLATE)
     if not template.is_file():
@@ -172,8 +223,14 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     intro, table = _eval_table(evaluation)
     config = model.config
     macs, params = macs_and_params(model, torch.zeros(1, 3, *config.image_size))
+    origin = provenance(model_dir)
+    has_pi_graph = (out_dir / "tflite" / "model_int8.tflite").is_file()  # what the card's Pi command fetches
+    export_tags = [tag for tag, there in (("onnx", (out_dir / "onnx").is_dir()), ("tflite", (out_dir / "tflite").is_dir()),
+                                          ("raspberry-pi", has_pi_graph)) if there]
     card = ModelCard.from_template(
-        _card_data(repo_id, evaluation), template_path=str(template), repo_id=repo_id,
+        _card_data(repo_id, evaluation, origin, export_tags), template_path=str(template), repo_id=repo_id,
+        has_pi_graph=has_pi_graph, weights_text=origin["weights"], from_scratch=origin["from_scratch"],
+        data_licences=origin["licences"], code_url=code_url(),
         model_name=repo_id.split("/")[-1], params_m=f"{params / 1e6:.3f}", macs_m=f"{macs / 1e6:.1f}",
         input_size=f"{config.image_size[0]}x{config.image_size[1]}", min_depth=config.min_depth,
         max_depth=config.max_depth, sample_image="sample_depth.png", training_summary=_training_summary(model_dir),
@@ -181,6 +238,18 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     )
     card.save(out_dir / "README.md")
     return files + ["README.md"]
+
+
+def code_url() -> Optional[str]:
+    """The source repository's address from the installed package's metadata (`[project.urls]`), if any."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("litedepth-hf").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return None
+    found = dict(url.split(", ", 1) for url in urls if ", " in url)
+    return found.get("Repository") or found.get("Source") or found.get("Homepage")
 
 
 def _describe(name: str) -> str:

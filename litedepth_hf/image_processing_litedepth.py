@@ -4,6 +4,7 @@ Only standard-library, numpy, PIL, torch and transformers imports: this file is
 copied next to saved weights for `trust_remote_code=True` loading.
 """
 
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -13,6 +14,23 @@ from PIL import Image, ImageOps
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
 
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+MIN_SIDE = 32
+"""Images smaller than this on a side carry too little for a depth map: a warning says so."""
+
+
+def shrink_large(image, height: int, width: int):
+    """A PIL image or uint8 HxWx3 array more than 2x (`height`, `width`) on both sides, reduced by an integer
+    factor (box average, in uint8) to at least 2x: an 8000x6000 photo costs ~15 MB of floats, not 600 MB, and
+    the bilinear step that follows sees the same picture. Frames under 2x (480x640 for 128x160) pass as they are."""
+    if isinstance(image, Image.Image):
+        if image.getexif().get(0x0112, 1) != 1:  # exif_transpose copies even when nothing turns
+            image = ImageOps.exif_transpose(image)
+        factor = min(image.height // (2 * height), image.width // (2 * width))
+        return image.reduce(factor) if factor >= 2 and image.mode in ("RGB", "RGBA", "L") else image
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3:
+        factor = min(image.shape[0] // (2 * height), image.shape[1] // (2 * width))
+        return np.asarray(Image.fromarray(image).reduce(factor)) if factor >= 2 else image
+    return image
 
 
 def image_to_float_rgb(image) -> np.ndarray:
@@ -147,13 +165,26 @@ class LiteDepthImageProcessor(BaseImageProcessor):
         do_resize: Optional[bool] = None,
         size: Optional[dict] = None,
         do_normalize: Optional[bool] = None,
+        image_mean=None,
+        image_std=None,
         return_tensors: Optional[str] = None,
         **kwargs,
     ) -> BatchFeature:
-        """Images (one, or a list/batch of mixed types and sizes) -> `pixel_values` (B, 3, H, W)."""
+        """Images (one, or a list/batch of mixed types and sizes) -> `pixel_values` (B, 3, H, W).
+
+        Per-call `do_resize`, `size`, `do_normalize`, `image_mean` and `image_std` override the processor's
+        settings for this call; any other argument is an error rather than silently ignored.
+        """
+        if kwargs:
+            raise TypeError(f"LiteDepthImageProcessor got unexpected argument(s) {sorted(kwargs)}; it takes "
+                            "do_resize, size, do_normalize, image_mean, image_std and return_tensors")
         do_resize = self.do_resize if do_resize is None else do_resize
         size = self._check_size(size) if size is not None else self.size
         do_normalize = self.do_normalize if do_normalize is None else do_normalize
+        image_mean = self.image_mean if image_mean is None else image_mean
+        image_std = self.image_std if image_std is None else image_std
+        if np.size(image_mean) != 3 or np.size(image_std) != 3 or np.min(image_std) <= 0:
+            raise ValueError(f"image_mean/image_std need 3 values, std > 0; got {image_mean}, {image_std}")
 
         if isinstance(images, (Image.Image, str)) or (
             isinstance(images, (np.ndarray, torch.Tensor)) and images.ndim in (2, 3)
@@ -164,13 +195,18 @@ class LiteDepthImageProcessor(BaseImageProcessor):
         elif not isinstance(images, (list, tuple)) or len(images) == 0:
             raise ValueError("images must be an image or a non-empty list of images")
 
-        mean = np.asarray(self.image_mean, dtype=np.float32)
-        std = np.asarray(self.image_std, dtype=np.float32)
+        mean = np.asarray(image_mean, dtype=np.float32)
+        std = np.asarray(image_std, dtype=np.float32)
         arrays = []
         for image in images:
             if isinstance(image, str):
                 image = load_image_file(image)
+            if do_resize:
+                image = shrink_large(image, size["height"], size["width"])
             array = image_to_float_rgb(image)
+            if min(array.shape[:2]) < MIN_SIDE:
+                warnings.warn(f"An image of {array.shape[0]}x{array.shape[1]} pixels is under {MIN_SIDE} px on a "
+                              "side: its depth map will be close to flat", UserWarning, stacklevel=2)
             if do_resize:
                 array = resize_float_image(array, size["height"], size["width"])
             if do_normalize:
@@ -202,17 +238,17 @@ class LiteDepthImageProcessor(BaseImageProcessor):
                     align = False if self.depth_resample != "nearest" else None
                     depth = F.interpolate(
                         depth[None, None].float(), size=(height, width), mode=self.depth_resample, align_corners=align
-                    )[0, 0].clamp_min(torch.finfo(torch.float32).tiny)
+                    )[0, 0].clamp_min_(torch.finfo(torch.float32).tiny)  # in place: one full-size map, not two
             results.append({"predicted_depth": depth})
         return results
 
 
 def load_image_file(path) -> Image.Image:
-    """Open an image file fully, with a clear error for missing or corrupt files."""
+    """Open an image file fully (and close it), with a clear error for missing or corrupt files."""
     try:
-        with Image.open(path) as image:
-            image.load()
-            return image.copy() if image.mode != "P" else image.convert("RGBA")
+        image = Image.open(path)
+        image.load()  # reads the pixels and, for a single-frame file, closes it: no second copy needed
+        return image if image.mode != "P" else image.convert("RGBA")
     except FileNotFoundError:
         raise FileNotFoundError(f"Image file not found: {path}") from None
     except (OSError, SyntaxError, ValueError) as error:

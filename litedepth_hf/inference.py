@@ -19,8 +19,14 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
     name_or_path = str(name_or_path or DEFAULT_CHECKPOINT)
     if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
         raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")
-    model = AutoModelForDepthEstimation.from_pretrained(name_or_path, **kwargs).to(device).eval()
-    processor = AutoImageProcessor.from_pretrained(name_or_path, **kwargs)
+    try:
+        model = AutoModelForDepthEstimation.from_pretrained(name_or_path, **kwargs).to(device).eval()
+        processor = AutoImageProcessor.from_pretrained(name_or_path, **kwargs)
+    except OSError as error:  # transformers' messages run to many lines: keep the first, say what to check
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        where = "folder" if Path(name_or_path).exists() else \
+            "model: no such folder here, and the Hub could not serve it (check the id, the network, HF_TOKEN)"
+        raise OSError(f"Cannot load {name_or_path!r} as a {where}: {first}") from None
     return model, processor
 
 

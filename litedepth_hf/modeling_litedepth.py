@@ -33,7 +33,7 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-class ConvBnReLU(nn.Sequential):
+class LiteDepthConvLayer(nn.Sequential):
     def __init__(self, in_channels, out_channels, kernel_size=1, stride=1, groups=1, relu=True):
         super().__init__(
             nn.Conv2d(in_channels, out_channels, kernel_size, stride, kernel_size // 2, groups=groups, bias=False),
@@ -42,13 +42,13 @@ class ConvBnReLU(nn.Sequential):
         )
 
 
-class DepthwiseSeparable(nn.Module):
+class LiteDepthDepthwiseSeparable(nn.Module):
     """Depthwise 3x3 + pointwise linear projection (timm's `DepthwiseSeparableConv`, no SE)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride):
         super().__init__()
-        self.conv_dw = ConvBnReLU(in_channels, in_channels, kernel_size, stride, groups=in_channels)
-        self.conv_pw = ConvBnReLU(in_channels, out_channels, relu=False)
+        self.conv_dw = LiteDepthConvLayer(in_channels, in_channels, kernel_size, stride, groups=in_channels)
+        self.conv_pw = LiteDepthConvLayer(in_channels, out_channels, relu=False)
         self.has_skip = stride == 1 and in_channels == out_channels
 
     def forward(self, x):
@@ -56,15 +56,15 @@ class DepthwiseSeparable(nn.Module):
         return x + y if self.has_skip else y
 
 
-class InvertedResidual(nn.Module):
+class LiteDepthInvertedResidual(nn.Module):
     """Expand 1x1 -> depthwise -> project 1x1 (linear), residual when shapes allow."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, expansion):
         super().__init__()
         mid = make_divisible(in_channels * expansion)
-        self.conv_pw = ConvBnReLU(in_channels, mid)
-        self.conv_dw = ConvBnReLU(mid, mid, kernel_size, stride, groups=mid)
-        self.conv_pwl = ConvBnReLU(mid, out_channels, relu=False)
+        self.conv_pw = LiteDepthConvLayer(in_channels, mid)
+        self.conv_dw = LiteDepthConvLayer(mid, mid, kernel_size, stride, groups=mid)
+        self.conv_pwl = LiteDepthConvLayer(mid, out_channels, relu=False)
         self.has_skip = stride == 1 and in_channels == out_channels
 
     def forward(self, x):
@@ -72,7 +72,7 @@ class InvertedResidual(nn.Module):
         return x + y if self.has_skip else y
 
 
-class MobileNetV3SmallMinimalEncoder(nn.Module):
+class LiteDepthMobileNetV3Encoder(nn.Module):
     """Native truncated MobileNetV3-Small-minimal; returns the stage outputs named by `out_indices`.
 
     Symmetric padding (not TF "same") keeps ONNX/TFLite graphs free of pad ops.
@@ -81,7 +81,7 @@ class MobileNetV3SmallMinimalEncoder(nn.Module):
     def __init__(self, width_multiplier: float = 1.0, out_indices=(0, 1, 3, 4)):
         super().__init__()
         channels = make_divisible(STEM_CHANNELS * width_multiplier)
-        self.stem = ConvBnReLU(3, channels, 3, stride=2)
+        self.stem = LiteDepthConvLayer(3, channels, 3, stride=2)
         stages = []
         stage_channels = []
         for stage in MOBILENETV3_SMALL_MINIMAL:
@@ -89,9 +89,9 @@ class MobileNetV3SmallMinimalEncoder(nn.Module):
             for kind, kernel, stride, expansion, out_channels in stage:
                 out_channels = make_divisible(out_channels * width_multiplier)
                 if kind == "ds":
-                    blocks.append(DepthwiseSeparable(channels, out_channels, kernel, stride))
+                    blocks.append(LiteDepthDepthwiseSeparable(channels, out_channels, kernel, stride))
                 else:
-                    blocks.append(InvertedResidual(channels, out_channels, kernel, stride, expansion))
+                    blocks.append(LiteDepthInvertedResidual(channels, out_channels, kernel, stride, expansion))
                 channels = out_channels
             stages.append(nn.Sequential(*blocks))
             stage_channels.append(channels)
@@ -111,7 +111,7 @@ class MobileNetV3SmallMinimalEncoder(nn.Module):
         return features
 
 
-class TransformersBackboneEncoder(nn.Module):
+class LiteDepthBackboneEncoder(nn.Module):
     """Any `AutoBackbone` (ResNet, ConvNeXt, ...) giving four maps at strides 4, 8, 16, 32."""
 
     def __init__(self, backbone_config):
@@ -131,8 +131,8 @@ class TransformersBackboneEncoder(nn.Module):
 class LiteDepthDecoder(nn.Module):
     """Three 1x1 fusion convs (1/32, 1/16, 1/8), a concat at 1/4, and a 3x3 + 1x1 head.
 
-    Convs have biases and no batch-norm; `forward` also returns each level's
-    pre-activation feature map (coarse to fine) for structure-aware distillation.
+    Convs have biases and no batch-norm; `forward` also returns, coarse to fine, the three fused maps
+    before their ReLU (1/32, 1/16, 1/8) and the concat the head sees (1/4), for structure-aware distillation.
     """
 
     def __init__(self, encoder_channels, decoder_channels, head_channels):
@@ -181,7 +181,7 @@ def silog_loss(predicted, target, variance_focus: float = 0.15, eps: float = 1e-
     return torch.where(positive, torch.sqrt(torch.where(positive, squared, torch.ones_like(squared))), squared * 0)
 
 
-# timm block layer -> our (ConvBnReLU, index) path: depthwise-separable (stage 0) and inverted residual blocks.
+# timm block layer -> our (LiteDepthConvLayer, index) path: depthwise-separable (stage 0) and inverted residual blocks.
 TIMM_DS_LAYERS = {"conv_dw": "conv_dw.0", "bn1": "conv_dw.1", "conv_pw": "conv_pw.0", "bn2": "conv_pw.1"}
 TIMM_IR_LAYERS = {"conv_pw": "conv_pw.0", "bn1": "conv_pw.1", "conv_dw": "conv_dw.0", "bn2": "conv_dw.1",
                   "conv_pwl": "conv_pwl.0", "bn3": "conv_pwl.1"}
@@ -203,7 +203,7 @@ def timm_to_native_name(key: str) -> str:
 
 class LiteDepthPreTrainedModel(PreTrainedModel):
     config_class = LiteDepthConfig
-    base_model_prefix = "litedepth"
+    base_model_prefix = "encoder"
     main_input_name = "pixel_values"
 
     @torch.no_grad()
@@ -246,9 +246,9 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
     def __init__(self, config: LiteDepthConfig):
         super().__init__(config)
         if config.backbone_config is not None:
-            self.encoder = TransformersBackboneEncoder(config.backbone_config)
+            self.encoder = LiteDepthBackboneEncoder(config.backbone_config)
         else:
-            self.encoder = MobileNetV3SmallMinimalEncoder(config.width_multiplier, config.out_indices)
+            self.encoder = LiteDepthMobileNetV3Encoder(config.width_multiplier, config.out_indices)
         self.decoder = LiteDepthDecoder(self.encoder.channels, config.decoder_channels, config.head_channels)
         self.post_init()
 
@@ -260,7 +260,7 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         encoder keys left uninitialised (empty when everything matched). `tf_` weights assume
         TF "same" padding, so expect a small shift before fine-tuning.
         """
-        if not isinstance(self.encoder, MobileNetV3SmallMinimalEncoder):
+        if not isinstance(self.encoder, LiteDepthMobileNetV3Encoder):
             raise ValueError("load_timm_encoder_weights only applies to the native MobileNetV3 encoder.")
         ours = self.encoder.state_dict()
         converted = {}
@@ -286,7 +286,7 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         output_size (`(h, w)`, *optional*): size of `predicted_depth`; defaults to the labels' size when
             labels are given, else the input size (1/4 of it with `upsample_mode="none"`). One resize
             from the 1/4-resolution map.
-        output_hidden_states (`bool`, *optional*): return the decoder's pre-activation features
+        output_hidden_states (`bool`, *optional*): return the decoder's fused maps (see `LiteDepthDecoder`)
             (1/32, 1/16, 1/8, 1/4), as structure-aware distillation uses them.
         """
         output_hidden_states = (

@@ -66,18 +66,6 @@ class SynthConfig:
         self.textures = [str(t) for t in self.textures]
 
 
-def parse_size(text: str) -> tuple:
-    """'240x320' -> (240, 320) (height x width), with a message that names the problem."""
-    parts = str(text).lower().replace(" ", "").split("x")
-    try:
-        height, width = (int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"--size must be HEIGHTxWIDTH in pixels, e.g. 240x320; got {text!r}") from None
-    if height < 8 or width < 8:
-        raise ValueError(f"--size must be at least 8x8 pixels, got {text!r}")
-    return height, width
-
-
 # ----------------------------------------------------------------------------------------- renderer set-up
 
 

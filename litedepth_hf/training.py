@@ -1,13 +1,13 @@
 """Training with 🤗 Trainer: augmented RGB-D datasets, the multi-term loss, metrics and curves."""
 
-import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import torch
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from .augmentation import AugmentConfig, augment, eval_sample, match_colours, pad_collate
 from .data import example_arrays
@@ -95,7 +95,9 @@ class LiteDepthTrainer(Trainer):
     plus structure-aware distillation when a `distiller` (see `litedepth_hf.distillation`) is given.
 
     The loss module's learnable weights join the optimiser, are averaged across processes
-    like model gradients, and are saved in every checkpoint (`loss_state.safetensors`).
+    like model gradients, are saved in every checkpoint (`loss_state.safetensors`, by `LossStateCallback`)
+    and restored by `train(resume_from_checkpoint=...)` - public routes only, so transformers upgrades
+    do not break them.
     """
 
     def __init__(self, *args, loss_fn: Optional[LiteDepthLoss] = None, distiller=None, **kwargs):
@@ -106,6 +108,19 @@ class LiteDepthTrainer(Trainer):
         self.distiller = distiller.to(self.args.device) if distiller is not None else None
         self._term_sums = defaultdict(float)
         self._term_steps = 0
+        self.add_callback(LossStateCallback(self.loss_fn))
+
+    def train(self, resume_from_checkpoint=None, *args, **kwargs):
+        """As `Trainer.train`, and the loss weights of the checkpoint resumed from are restored first."""
+        checkpoint = resume_from_checkpoint
+        if checkpoint is True or checkpoint == "True":
+            checkpoint = get_last_checkpoint(self.args.output_dir)
+        path = Path(str(checkpoint)) / LOSS_STATE_FILE if checkpoint else None
+        if path is not None and path.is_file() and list(self.loss_fn.parameters()):
+            from safetensors.torch import load_file
+
+            self.loss_fn.load_state_dict({k: v.to(self.args.device) for k, v in load_file(str(path)).items()})
+        return super().train(resume_from_checkpoint, *args, **kwargs)
 
     def create_optimizer(self, *args, **kwargs):
         optimizer = super().create_optimizer(*args, **kwargs)
@@ -150,21 +165,21 @@ class LiteDepthTrainer(Trainer):
             self._term_steps = 0
         super().log(logs, *args, **kwargs)
 
-    def _save_optimizer_and_scheduler(self, output_dir):
-        super()._save_optimizer_and_scheduler(output_dir)
-        if list(self.loss_fn.parameters()) and self.args.should_save:
+
+class LossStateCallback(TrainerCallback):
+    """Writes the loss module's learnable weights into each checkpoint folder the Trainer has just saved."""
+
+    def __init__(self, loss_fn: LiteDepthLoss):
+        self.loss_fn = loss_fn
+
+    def on_save(self, args, state, control, **kwargs):
+        if list(self.loss_fn.parameters()) and state.is_world_process_zero:
             from safetensors.torch import save_file
 
-            save_file({k: v.detach().cpu().contiguous() for k, v in self.loss_fn.state_dict().items()},
-                      os.path.join(output_dir, LOSS_STATE_FILE))
-
-    def _load_optimizer_and_scheduler(self, checkpoint):
-        super()._load_optimizer_and_scheduler(checkpoint)
-        path = Path(checkpoint or "") / LOSS_STATE_FILE
-        if checkpoint and path.is_file():
-            from safetensors.torch import load_file
-
-            self.loss_fn.load_state_dict({k: v.to(self.args.device) for k, v in load_file(str(path)).items()})
+            folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+            if folder.is_dir():
+                save_file({k: v.detach().cpu().contiguous() for k, v in self.loss_fn.state_dict().items()},
+                          str(folder / LOSS_STATE_FILE))
 
 
 def make_compute_metrics(runtime_ms: Optional[float] = None):
@@ -183,11 +198,10 @@ def make_compute_metrics(runtime_ms: Optional[float] = None):
 
 
 def plot_training_curves(log_history: list, path: str) -> Optional[str]:
-    """Loss terms, learning rate, learned weights and eval metrics against step, as one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Loss terms, learning rate, learned weights and dev metrics against step, as one PNG (drawn on an Agg
+    canvas of its own: matplotlib's global backend is left alone)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     series = defaultdict(list)
     for entry in log_history:
@@ -203,18 +217,21 @@ def plot_training_curves(log_history: list, path: str) -> Optional[str]:
     panels = [(title, keys) for title, keys in panels if keys]
     if not panels:
         return None
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
+    figure = Figure(figsize=(4.5 * len(panels), 4.2))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(panels), squeeze=False)
     for axis, (title, keys) in zip(axes[0], panels):
         for key in keys:
             steps, values = zip(*series[key])
-            axis.plot(steps, values, label=key.replace("eval_", ""), marker="o" if title == "dev metrics" else None)
+            axis.plot(steps, values, label=key.replace("eval_", ""), marker="o" if len(steps) < 30 else None,
+                      markersize=3)
         axis.set_title(title)
         axis.set_xlabel("step")
         if title in ("training loss", "loss weights"):
             axis.set_yscale("log")
-        axis.legend(fontsize=7)
+        if len(keys) > 1:  # below the axes, clear of the lines
+            axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
         axis.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
     return path

@@ -13,6 +13,7 @@ BENCH.png (bar chart) under --out, and estimates Raspberry Pi 4 latency by scali
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -136,7 +137,8 @@ def main():
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="litedepth-bench-"))
+    scratch_dir = tempfile.TemporaryDirectory(prefix="litedepth-bench-")  # exports and peer graphs: removed at exit
+    scratch = Path(scratch_dir.name)
     exports = Path(args.exports) if args.exports else scratch / "exports"
     if not args.exports:
         export_model(args.model, exports, ("onnx", "tflite"), args.calibration_data)
@@ -199,7 +201,7 @@ def main():
     reference = {t: medians[("LiteDepth", "TFLite fp32 (full-frame)", t)] for t in args.threads}
 
     lines = [f"Measured {time.strftime('%Y-%m-%d')} on {cpu_name()} ({platform.machine()}) "
-             f"({torch.get_num_threads()} cores visible), Python {platform.python_version()}, torch {torch.__version__}. "
+             f"({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores visible), Python {platform.python_version()}, torch {torch.__version__}. "
              f"Median of {args.runs} interleaved rounds ({args.slow_runs} for {', '.join(sorted(slow)) or 'none'}); "
              "one 640x480 frame, each model's own pre-processing included. Peers have random weights (speed only).",
              "", "| model | runtime | params | MACs | " + " | ".join(f"{t} thr ms (x LiteDepth)" for t in args.threads)

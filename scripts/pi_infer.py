@@ -7,11 +7,14 @@ One self-contained file to copy to the device (no torch, no transformers):
   python pi_infer.py --repo-id ORG/litedepth photo.jpg --out depth/
   python pi_infer.py --model exports/tflite/model_int8.tflite frames/ --out depth/
   python pi_infer.py --repo-id ORG/litedepth camera:0 --out depth/ --smooth 0.5   # OpenCV camera
+  python pi_infer.py --repo-id ORG/litedepth walk.mp4 --out depth/                  # a video file
 
-Writes DIR/<stem>_depth.png (colour map, near = bright) and DIR/<stem>_depth.npy (float32
-metres at the input's resolution), and prints per-frame latency and FPS. Core graphs get the
-same pre-processing as `LiteDepthImageProcessor` (a parity test holds them together);
-full-frame graphs take the uint8 frame as it is.
+Writes what `litedepth predict` writes: DIR/<stem>_depth.png (colour map, near = bright, with a scale
+bar in metres), DIR/<stem>_depth_mm.png (16-bit millimetres) and, with --npy, DIR/<stem>_depth.npy
+(float32 metres), all at the input's resolution; existing outputs are never replaced without
+--overwrite. Prints per-frame latency and FPS. Core graphs get the same pre-processing as
+`LiteDepthImageProcessor` (normalisation read from the export's export.json; a parity test holds
+them together); full-frame graphs take the uint8 frame as it is.
 """
 
 import argparse
@@ -22,11 +25,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
-RAMP = np.array([[0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21],
-                 [250, 193, 39], [252, 255, 164]], dtype=np.float32)
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
 def load_interpreter(path: Path, threads: int):
@@ -48,6 +50,7 @@ class DepthRunner:
 
     def __init__(self, path, threads: int = 2):
         self.path = Path(path)
+        self.mean, self.std = read_normalisation(self.path)
         if self.path.suffix == ".onnx":
             import onnxruntime
 
@@ -84,16 +87,32 @@ class DepthRunner:
                 Image.fromarray(rgb).resize(self.size[::-1], Image.BILINEAR))
             depth = self._invoke(np.ascontiguousarray(frame[None]))[0]
         else:
-            depth = self._invoke(preprocess(rgb, self.size))[0]
+            depth = self._invoke(preprocess(rgb, self.size, self.mean, self.std))[0]
         return resize_map(depth, height, width)
 
 
-def preprocess(rgb: np.ndarray, size) -> np.ndarray:
-    """As LiteDepthImageProcessor: [0, 1] floats, per-channel bilinear resize in float, (x - 0.5) / 0.5."""
-    x = rgb.astype(np.float32) / 255.0
+def read_normalisation(path: Path) -> tuple:
+    """(mean, std) per RGB channel from the export.json beside (or above) the graph; (0.5, 0.5) for a lone file."""
+    for folder in (path.parent, path.parent.parent):
+        manifest = folder / "export.json"
+        if manifest.is_file():
+            normalisation = json.loads(manifest.read_text()).get("normalisation")
+            if normalisation:
+                return (np.asarray(normalisation["image_mean"], np.float32),
+                        np.asarray(normalisation["image_std"], np.float32))
+    return np.full(3, 0.5, np.float32), np.full(3, 0.5, np.float32)
+
+
+def preprocess(rgb: np.ndarray, size, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> np.ndarray:
+    """As LiteDepthImageProcessor: frames over 2x the input size on both sides first reduced by an integer
+    factor in uint8, then [0, 1] floats, per-channel bilinear resize in float, (x - mean) / std."""
+    image = Image.fromarray(rgb)
+    factor = min(image.height // (2 * size[0]), image.width // (2 * size[1]))
+    x = np.asarray(image.reduce(factor) if factor >= 2 else image, dtype=np.float32) / 255.0
     channels = [np.asarray(Image.fromarray(np.ascontiguousarray(x[..., c])).resize(size[::-1], Image.BILINEAR))
                 for c in range(3)]
-    return ((np.stack(channels) - 0.5) / 0.5)[None].astype(np.float32)
+    mean, std = np.asarray(mean, np.float32).reshape(3, 1, 1), np.asarray(std, np.float32).reshape(3, 1, 1)
+    return ((np.stack(channels) - mean) / std)[None].astype(np.float32)
 
 
 def resize_map(depth: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -102,13 +121,112 @@ def resize_map(depth: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(Image.fromarray(depth.astype(np.float32)).resize((width, height), Image.BILINEAR))
 
 
-def colour(depth: np.ndarray) -> np.ndarray:
-    """Inverse depth between its 2nd and 98th percentiles through a dark-to-bright ramp (near = bright)."""
-    inverse = 1.0 / np.maximum(depth, 1e-3)
-    low, high = np.percentile(inverse, (2, 98))
-    t = np.clip((inverse - low) / max(high - low, 1e-9), 0, 1) * (len(RAMP) - 1)
-    i = np.minimum(t.astype(int), len(RAMP) - 2)
-    return (RAMP[i] + (RAMP[i + 1] - RAMP[i]) * (t - i)[..., None]).astype(np.uint8)
+# ---- a copy of litedepth_hf/visualization.py's colour map and scale bar (this file must stay one file for
+# the Pi); tests/test_visualization.py holds the two to identical pixels.
+_ANCHORS = np.array([[0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122], [229, 80, 100],
+                     [251, 135, 97], [254, 194, 135], [252, 253, 191]], dtype=np.float64)
+RAMP = np.stack([np.interp(np.linspace(0.0, 1.0, 256), np.linspace(0.0, 1.0, len(_ANCHORS)), _ANCHORS[:, c])
+                 for c in range(3)], 1).round().astype(np.uint8)
+
+
+def depth_range(depth: np.ndarray) -> tuple:
+    depth = np.asarray(depth, dtype=np.float32)
+    step = max(1, int(np.sqrt(depth.size / 1e6)))
+    sample = depth[::step, ::step]
+    sample = sample[np.isfinite(sample) & (sample > 0)]
+    if not sample.size:
+        return 0.0, 0.0
+    low, high = np.percentile(1.0 / sample, (2, 98))
+    return float(1.0 / high), float(1.0 / low)
+
+
+def colorize_depth(depth: np.ndarray, near: float, far: float) -> np.ndarray:
+    depth = np.asarray(depth, dtype=np.float32)
+    if not near or not far:
+        return np.zeros(depth.shape + (3,), dtype=np.uint8)
+    low, high = 1.0 / far, 1.0 / near
+    with np.errstate(divide="ignore", invalid="ignore"):
+        index = np.reciprocal(depth)
+    index -= low
+    index *= 255.0 / max(high - low, 1e-12)
+    np.nan_to_num(index, copy=False, nan=-1.0, posinf=-1.0, neginf=-1.0)
+    invalid = ~(depth > 0) | ~np.isfinite(depth)
+    np.clip(index, 0.0, 255.0, out=index)
+    rgb = RAMP[index.astype(np.uint8)]
+    rgb[invalid] = 0
+    return rgb
+
+
+def _ticks(near: float, far: float) -> list:
+    for step in (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0):
+        values = np.arange(np.ceil(near / step) * step, far + 1e-9, step)
+        if len(values) <= 6:
+            return [float(v) for v in values]
+    return [near, far]
+
+
+CHUNK_ROWS = 256
+"""Maps are coloured and converted this many rows at a time: a 48-megapixel depth map then needs only its
+own float32 array and the picture, not several full-size temporaries."""
+
+
+def draw_scale_bar(canvas: Image.Image, top: int, near: float, far: float) -> None:
+    """Draw, in the white strip of `canvas` from row `top` down, the colour ramp from far (left) to near
+    (right) with round metre values."""
+    width, strip = canvas.width, canvas.height - top
+    if not near or not far or far <= near or strip <= 0:
+        return
+    bar = strip // 2
+    positions = np.linspace(1.0 / far, 1.0 / near, width)  # inverse depth, left to right
+    index = np.clip((positions - 1.0 / far) / (1.0 / near - 1.0 / far) * 255.0, 0, 255).astype(np.uint8)
+    canvas.paste(Image.fromarray(np.repeat(RAMP[index][None], bar, axis=0)), (0, top))
+    draw = ImageDraw.Draw(canvas)
+    for value in _ticks(near, far):
+        x = int(round((1.0 / value - 1.0 / far) / (1.0 / near - 1.0 / far) * (width - 1)))
+        label = f"{value:g} m"
+        draw.line([(x, top), (x, top + bar)], fill=(255, 255, 255))
+        text_width = draw.textlength(label)
+        draw.text((min(max(0, x - text_width / 2), width - text_width), top + bar), label, fill=(0, 0, 0))
+
+
+def depth_picture(depth: np.ndarray, scale_bar: bool = True) -> Image.Image:
+    """What `predict` and the Pi script save as <name>_depth.png: the colour map over its own depth range
+    (`depth_range`), with a strip below holding the metre scale bar."""
+    depth = np.asarray(depth)
+    near, far = depth_range(depth)
+    height, width = depth.shape
+    canvas = Image.new("RGB", (width, height + (max(18, height // 12) if scale_bar else 0)), (255, 255, 255))
+    for top in range(0, height, CHUNK_ROWS):
+        canvas.paste(Image.fromarray(colorize_depth(depth[top: top + CHUNK_ROWS], near, far)), (0, top))
+    if scale_bar:
+        draw_scale_bar(canvas, height, near, far)
+    return canvas
+
+
+def depth_to_png16(depth: np.ndarray) -> Image.Image:
+    """Depth in metres -> 16-bit PNG image in millimetres (0 = invalid, saturating at 65.535 m)."""
+    depth = np.asarray(depth)
+    millimetres = np.empty(depth.shape, np.uint16)
+    for top in range(0, depth.shape[0], CHUNK_ROWS):
+        rows = np.nan_to_num(depth[top: top + CHUNK_ROWS].astype(np.float32) * 1000.0, nan=0.0, posinf=0.0, neginf=0.0)
+        millimetres[top: top + CHUNK_ROWS] = np.clip(np.round(rows), 0, 65535)
+    return Image.fromarray(millimetres)
+# ---- end of the copy
+
+
+def output_paths(out: Path, stem: str, npy: bool) -> dict:
+    """The files written per input: the same names as `litedepth predict`."""
+    paths = {"color": out / f"{stem}_depth.png", "png16": out / f"{stem}_depth_mm.png"}
+    if npy:
+        paths["npy"] = out / f"{stem}_depth.npy"
+    return paths
+
+
+def save_outputs(depth: np.ndarray, paths: dict, scale_bar: bool) -> None:
+    depth_picture(depth, scale_bar).save(paths["color"])
+    depth_to_png16(depth).save(paths["png16"])
+    if "npy" in paths:
+        np.save(paths["npy"], depth.astype(np.float32))
 
 
 def hub_patterns(precision: str) -> list:
@@ -133,46 +251,104 @@ def resolve_model(model: str, repo_id: str, precision: str, graph: str, revision
     return found[0]
 
 
-def frames_from(inputs):
-    """(stem, uint8 RGB) from files and folders, EXIF orientation applied."""
+def is_stream(item: str) -> bool:
+    return item.startswith("camera:") or Path(item).suffix.lower() in VIDEO_SUFFIXES
+
+
+def image_files(inputs) -> list:
+    """Image files from files and folders (streams excluded), checked before any work."""
+    files = []
     for item in inputs:
         path = Path(item)
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() else [path]
-        for file in files:
-            try:
-                with Image.open(file) as image:
-                    yield file.stem, np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-            except (OSError, ValueError) as error:
-                print(f"skipping {file}: {error}", file=sys.stderr)
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SystemExit(f"No such image, folder or video: {path}")
+    return files
+
+
+def load_frame(file: Path):
+    """uint8 RGB with EXIF orientation applied, or None (with a message) for an unreadable file."""
+    try:
+        with Image.open(file) as image:
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    except (OSError, ValueError) as error:
+        print(f"skipping {file}: {error}", file=sys.stderr)
+        return None
 
 
 class LatestFrame:
-    """Reads a camera in a thread and keeps only the newest frame: slow inference drops frames, never queues."""
+    """Reads a camera (camera:N) or a video file in a thread and keeps only the newest frame: slow inference
+    drops frames, never queues. A video file is read at its own frame rate, as a camera would deliver it."""
 
-    def __init__(self, index: int):
-        import cv2
-
-        self.cv2, self.capture = cv2, cv2.VideoCapture(index)
+    def __init__(self, source: str):
+        try:
+            import cv2
+        except ImportError:
+            raise SystemExit("Cameras and videos need OpenCV: pip install opencv-python-headless") from None
+        self.cv2 = cv2
+        self.capture = cv2.VideoCapture(int(source.split(":", 1)[1]) if source.startswith("camera:") else source)
         if not self.capture.isOpened():
-            raise SystemExit(f"Cannot open camera {index}")
-        self.frame, self.dropped, self.lock, self.running = None, 0, threading.Lock(), True
+            raise SystemExit(f"Cannot open {source}")
+        self.is_file = not source.startswith("camera:")
+        fps = self.capture.get(cv2.CAP_PROP_FPS) if self.is_file else 0.0
+        self.interval = 1.0 / fps if fps and fps > 0 else 0.0
+        self.frame, self.read, self.dropped, self.ended = None, 0, 0, False
+        self.lock, self.running = threading.Lock(), True
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
+        next_time = time.perf_counter()
         while self.running:
             ok, frame = self.capture.read()
-            if ok:
-                with self.lock:
-                    self.dropped += self.frame is not None
-                    self.frame = self.cv2.cvtColor(frame, self.cv2.COLOR_BGR2RGB)
+            if not ok:
+                if self.is_file:  # a file ends; a camera may hiccup
+                    self.ended = True
+                    return
+                continue
+            with self.lock:
+                self.read += 1
+                self.dropped += self.frame is not None
+                self.frame = self.cv2.cvtColor(frame, self.cv2.COLOR_BGR2RGB)
+            if self.interval:
+                next_time += self.interval
+                time.sleep(max(0.0, next_time - time.perf_counter()))
 
     def take(self):
+        """The newest frame, waiting for one; None once a video file has ended."""
         while self.running:
             with self.lock:
                 frame, self.frame = self.frame, None
             if frame is not None:
                 return frame
+            if self.ended:
+                return None
             time.sleep(0.001)
+        return None
+
+
+def run_stream(runner, source: str, paths: dict, smooth: float, max_frames: int, scale_bar: bool) -> list:
+    """Depth for a camera or video as fast as the graph allows; `smooth` averages log depth over frames.
+    The newest map is rewritten in place (paths) after every frame. Returns per-frame seconds."""
+    stream, log_depth, timings = LatestFrame(source), None, []
+    try:
+        while not max_frames or len(timings) < max_frames:
+            rgb = stream.take()
+            if rgb is None:
+                break
+            start = time.perf_counter()
+            current = np.log(np.maximum(runner(rgb), 1e-3))
+            log_depth = current if log_depth is None or not smooth else smooth * log_depth + (1 - smooth) * current
+            timings.append(time.perf_counter() - start)
+            save_outputs(np.exp(log_depth), paths, scale_bar)
+            print(f"frame {len(timings)}: {timings[-1] * 1000:.1f} ms, dropped {stream.dropped}", flush=True)
+    finally:
+        stream.running = False
+    print(json.dumps({"source": source, "frames_read": stream.read, "frames_processed": len(timings),
+                      "frames_dropped": stream.dropped}))
+    return timings
 
 
 def main(argv=None):
@@ -180,48 +356,51 @@ def main(argv=None):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a .tflite/.onnx file or a folder of `litedepth export` outputs")
     source.add_argument("--repo-id", help="Hub repo to fetch the exported graphs from (cached; HF_HUB_OFFLINE=1 works)")
-    parser.add_argument("inputs", nargs="+", help="image files, folders, or camera:N")
+    parser.add_argument("inputs", nargs="+", help="image files, folders, video files, or camera:N")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8", "onnx"])
     parser.add_argument("--graph", default="core", choices=["core", "fullframe"])
     parser.add_argument("--revision", default=None, help="Hub revision (with --repo-id)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--npy", action="store_true", help="also write float32 depth in metres as .npy")
+    parser.add_argument("--no-scale-bar", action="store_true", help="colour maps without the metre scale bar")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
     parser.add_argument("--smooth", type=float, default=0.0,
-                        help="camera only: weight of the previous frame in a log-depth moving average (0 = off)")
-    parser.add_argument("--max-frames", type=int, default=0, help="camera only: stop after N frames (0 = never)")
+                        help="camera/video: weight of the previous frame in a log-depth moving average (0 = off)")
+    parser.add_argument("--max-frames", type=int, default=0, help="camera/video: stop after N frames (0 = no limit)")
     args = parser.parse_args(argv)
     if not 0.0 <= args.smooth < 1.0:
         parser.error("--smooth must be in [0, 1)")
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"--out {out} is a file; name a folder")
+    streams = [i for i in args.inputs if is_stream(i)]
+    files = image_files([i for i in args.inputs if not is_stream(i)])
+    stems = [f.stem for f in files] + [s.replace(":", "") if s.startswith("camera:") else Path(s).stem for s in streams]
+    if len(set(stems)) < len(stems):
+        raise SystemExit(f"Several inputs share a name; their outputs would collide: {sorted(stems)}")
+    planned = {stem: output_paths(out, stem, args.npy) for stem in stems}
+    clashes = [str(p) for paths in planned.values() for p in paths.values() if p.exists()]
+    if clashes and not args.overwrite:  # found before any frame runs, as `litedepth predict` does
+        raise SystemExit(f"{out}/ already holds {', '.join(clashes[:3])}{' ...' if len(clashes) > 3 else ''}: "
+                         "pass --overwrite to replace them, or choose another --out")
     runner = DepthRunner(resolve_model(args.model, args.repo_id, args.precision, args.graph, args.revision),
                          args.threads)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"model {runner.path} ({'full-frame' if runner.full_frame else 'core'} graph, input {runner.size})")
     timings = []
-    camera = [i for i in args.inputs if i.startswith("camera:")]
-    if camera:
-        stream, log_depth, count = LatestFrame(int(camera[0].split(":", 1)[1])), None, 0
-        try:
-            while not args.max_frames or count < args.max_frames:
-                rgb = stream.take()
-                start = time.perf_counter()
-                current = np.log(np.maximum(runner(rgb), 1e-3))
-                log_depth = current if log_depth is None or not args.smooth else (
-                    args.smooth * log_depth + (1 - args.smooth) * current)
-                timings.append(time.perf_counter() - start)
-                count += 1
-                Image.fromarray(colour(np.exp(log_depth))).save(out / "camera_depth.png")
-                print(f"frame {count}: {timings[-1] * 1000:.1f} ms, dropped {stream.dropped}", flush=True)
-        finally:
-            stream.running = False
-    for stem, rgb in frames_from([i for i in args.inputs if not i.startswith("camera:")]):
+    for stream, stem in zip(streams, stems[len(files):]):
+        timings += run_stream(runner, stream, planned[stem], args.smooth, args.max_frames, not args.no_scale_bar)
+    for file in files:
+        rgb = load_frame(file)
+        if rgb is None:
+            continue
         start = time.perf_counter()
         depth = runner(rgb)
         timings.append(time.perf_counter() - start)
-        np.save(out / f"{stem}_depth.npy", depth.astype(np.float32))
-        Image.fromarray(colour(depth)).save(out / f"{stem}_depth.png")
-        print(f"{stem}: {timings[-1] * 1000:.1f} ms, depth {depth.min():.2f}-{depth.max():.2f} m")
+        save_outputs(depth, planned[file.stem], not args.no_scale_bar)
+        print(f"{file.stem}: {timings[-1] * 1000:.1f} ms, depth {depth.min():.2f}-{depth.max():.2f} m")
     if not timings:
         raise SystemExit("No frames were processed")
     median = float(np.median(timings))

@@ -19,5 +19,5 @@ python scripts/train.py --train_data "$SYNTH" --output_dir "$OUT/litedepth-synth
 python scripts/train.py --train_data "$REAL" --model_name_or_path "$OUT/litedepth-synth" \
     --output_dir "$OUT/litedepth-indoor" --max_steps 2000 --learning_rate 4e-4 "${COMMON[@]}"
 for model in litedepth-synth litedepth-indoor; do
-    python scripts/evaluate.py --model "$OUT/$model" --out "$OUT/$model/dev_eval"
+    python scripts/evaluate_dev.py --model "$OUT/$model" --out "$OUT/$model/dev_eval"
 done

@@ -2,7 +2,7 @@
 """Which training data makes LiteDepth see depth in rooms it never saw: recipes x seeds, same step budget.
 
 Each recipe trains `scripts/train.py` from scratch for `--steps` steps (batch 8) and is scored by
-`scripts/evaluate.py` on the four dev folders (never trained on); results are si-RMSE as a
+`scripts/evaluate_dev.py` on the four dev folders (never trained on); results are si-RMSE as a
 multiple of the constant-depth baseline, per folder and overall (folders weighted equally).
 
   python scripts/run_synthetic_experiments.py --synth ~/.cache/litedepth/synth/s0-240x320-spp8-direct-llvm \\
@@ -59,7 +59,7 @@ def train(out: Path, flags: list, steps: int, seed: int, lr: float = 4e-3):
 def evaluate(model: Path) -> dict:
     target = model / "dev_eval"
     if not (target / "metrics.json").is_file():
-        run([sys.executable, "scripts/evaluate.py", "--model", str(model), "--out", str(target), "--grid-rows", "0"],
+        run([sys.executable, "scripts/evaluate_dev.py", "--model", str(model), "--out", str(target), "--grid-rows", "0"],
             model.parent / f"{model.name}.eval.log")
     record = json.loads((target / "metrics.json").read_text())
     scores = {}
@@ -163,7 +163,7 @@ def finetune_demo(args):
             train(run_dir, flags, args.finetune_steps, seed, lr=4e-3 if start is None else 1e-3)
             target = run_dir / "half_eval"
             if not (target / "metrics.json").is_file():
-                run([sys.executable, "scripts/evaluate.py", "--model", str(run_dir), "--data", str(test_half),
+                run([sys.executable, "scripts/evaluate_dev.py", "--model", str(run_dir), "--data", str(test_half),
                      "--baseline-from", str(train_half), "--out", str(target), "--grid-rows", "0"],
                     out / f"{run_dir.name}.eval.log")
             metrics = json.loads((target / "metrics.json").read_text())

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Train LiteDepth on RGB-D data with 🤗 Trainer; run it as `accelerate launch scripts/train.py ...`.
 
-All `transformers.TrainingArguments` flags work; the defaults follow the paper (Adam with
-eps 1e-3, lr 4e-3, warm-up, then linear (power 1) polynomial decay to lr x 1e-3, gradient
+All `transformers.TrainingArguments` flags work; the defaults follow the paper (the Trainer's AdamW,
+with weight decay 0 unless --weight_decay is given, i.e. Adam; eps 1e-3, lr 4e-3, warm-up, then linear (power 1) polynomial decay to lr x 1e-3, gradient
 clipping at 35), plus ours:
 
   accelerate launch scripts/train.py --train_data ../shared/data/tum_fr1_rpy \\
@@ -22,9 +22,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
-
-# This folder's evaluate.py would shadow the `evaluate` package that the Trainer's metrics load.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np
 import torch
@@ -60,7 +57,9 @@ class ScriptArguments:
         default=None, metadata={"help": "LiteDepthConfig JSON file or inline JSON for a new model (default: paper)"})
     losses: str = field(default="silog,gradient,virtual_normal,robust",
                         metadata={"help": f"comma-separated loss terms from {list(LOSS_TERMS)}"})
-    loss_weighting: str = field(default="dynamic", metadata={"help": "fixed (1/0.25/2.5/0.6) or dynamic"})
+    loss_weighting: str = field(default="dynamic", metadata={
+        "help": "dynamic (the paper's uncertainty weighting; default here) or fixed (1/0.25/2.5/0.6: LiteDepthLoss's "
+                "own default, and what the recipes in docs/training.md use)"})
     crop: str = field(default="r2", metadata={"help": "r2 (random resolution crop) or fixed (whole frame)"})
     augment: str = field(default="paper", metadata={"help": "photometric jitter: paper, or strong (+ contrast, grey)"})
     max_depth: float = field(default=10.0, metadata={"help": "output clamp for a new model, metres (Kinect: 10)"})
@@ -260,7 +259,7 @@ def main(argv=None):
 
 
 def write_eval_results(output_dir: Path, data: str, metrics: dict):
-    """The final dev metrics in `scripts/evaluate.py`'s format, which model cards read."""
+    """The final dev metrics in `scripts/evaluate_dev.py`'s format, which model cards read."""
     row = {k.removeprefix("eval_"): v for k, v in metrics.items() if k.startswith("eval_")}
     record = {"data": data, "results": {str(output_dir): row}}
     (output_dir / "eval_results.json").write_text(json.dumps(record, indent=2) + "\n")

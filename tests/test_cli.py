@@ -19,7 +19,7 @@ def test_predict_one_image_writes_three_consistent_files(tmp_path, dev_dir, caps
     color = Image.open(tmp_path / "0003_depth.png")
     png16 = np.asarray(Image.open(tmp_path / "0003_depth_mm.png"))
     metres = np.load(tmp_path / "0003_depth.npy")
-    assert color.mode == "RGB" and color.size == (640, 480)
+    assert color.mode == "RGB" and color.width == 640 and color.height > 480  # with its metre scale bar
     assert metres.shape == (480, 640) and metres.dtype == np.float32 and (metres > 0).all()
     assert png16.dtype == np.uint16
     assert np.abs(png16.astype(np.float64) - np.round(metres * 1000.0)).max() <= 1
@@ -36,7 +36,7 @@ def test_predict_a_folder_and_refuse_to_overwrite(tmp_path, dev_dir):
     assert len(list(out.glob("*_depth.png"))) == 3 and len(list(out.glob("*_depth_mm.png"))) == 3
     before = (out / "0000_depth_mm.png").read_bytes()
     (out / "0000_depth_mm.png").write_bytes(b"user data")
-    assert main(["predict", str(frames / "0000.jpg"), "--out", str(out)]) == 1
+    assert main(["predict", str(frames / "0000.jpg"), "--out", str(out)]) == 2  # refused before any work
     assert (out / "0000_depth_mm.png").read_bytes() == b"user data"
     assert main(["predict", str(frames / "0000.jpg"), "--out", str(out), "--overwrite"]) == 0
     assert (out / "0000_depth_mm.png").read_bytes() == before
@@ -62,3 +62,64 @@ def test_console_script_help_reads_well():
     assert result.returncode == 0
     for phrase in ("colour map", "millimetres", "--npy", "--model", "examples:"):
         assert phrase in result.stdout
+
+
+def test_clashes_are_found_before_the_model_is_loaded(tmp_path, dev_dir, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "0001_depth.png").write_bytes(b"mine")
+    code = main(["predict", str(dev_dir / "rgb" / "0001.jpg"), "--out", str(out), "--model", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert code == 2 and "already holds" in err and "--overwrite" in err and err.count("\n") == 1
+    assert (out / "0001_depth.png").read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["predict", "IMAGE", "--out", "FILE"], "is a file; name a folder"),
+    (["predict", "IMAGE", "--out", "OUT", "--device", "cuda"], "--device cuda: this torch build cannot use cuda"),
+    (["predict", "IMAGE", "--out", "OUT", "--device", "banana"], "is not a torch device"),
+    (["predict", "IMAGE", "--out", "OUT", "--model", "no-such-org/no-such-model"], "the Hub could not serve it"),
+    (["export", "--out", "OUT", "--frame-size", "480"], "--frame-size must be HEIGHTxWIDTH"),
+    (["export", "--out", "OUT", "--calibration-data", "MISSING"], "Calibration folder not found"),
+])
+def test_bad_arguments_are_one_line_naming_the_fix(tmp_path, dev_dir, capsys, monkeypatch, argv, message):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    (tmp_path / "FILE").write_text("x")
+    names = {"IMAGE": str(dev_dir / "rgb" / "0002.jpg"), "FILE": str(tmp_path / "FILE"),
+             "OUT": str(tmp_path / "OUT"), "MISSING": str(tmp_path / "missing")}
+    if "cuda" in argv:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+    assert main([names.get(a, a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "OUT").exists()  # nothing written
+
+
+def test_version_answers_without_loading_the_model():
+    result = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "--version"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("litedepth ")
+
+
+def test_a_tiny_image_warns_and_a_huge_one_is_shrunk_first(tmp_path, dev_dir):
+    from litedepth_hf import LiteDepthImageProcessor
+    from litedepth_hf.image_processing_litedepth import shrink_large
+
+    processor = LiteDepthImageProcessor()
+    with pytest.warns(UserWarning, match="1x1 pixels is under 32 px"):
+        processor(Image.new("RGB", (1, 1)))
+    big = Image.open(dev_dir / "rgb" / "0002.jpg").convert("RGB").resize((2560, 1920))
+    assert shrink_large(big, 128, 160).size == (366, 275)  # factor 7 (PIL rounds up): the largest keeping >= 2x
+    assert shrink_large(Image.new("RGB", (640, 480)), 128, 160).size == (640, 480)  # frames pass unchanged
+    a = processor(big, return_tensors="np")["pixel_values"]
+    from litedepth_hf.image_processing_litedepth import image_to_float_rgb, resize_float_image
+
+    b = (resize_float_image(image_to_float_rgb(big), 128, 160) - 0.5) / 0.5  # the all-float path it replaces
+    b = b.transpose(2, 0, 1)[None]
+    assert np.abs(a - b).mean() < 0.01 and np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.995  # the same picture

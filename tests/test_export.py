@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,21 @@ def test_int8_fits_half_a_megabyte(exported):
     assert not any(z.any() for z in zero_points)  # symmetric int8: every zero point is 0
 
 
+def test_pi_script_checks_clashes_before_work_and_reads_the_normalisation(exported, dev_dir, tmp_path, capsys):
+    pi = load_script()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "0000_depth_mm.png").write_bytes(b"user data")
+    with pytest.raises(SystemExit, match="already holds .*0000_depth_mm.png.*--overwrite"):
+        pi.main(["--model", str(tmp_path / "no-such-model.tflite"), str(dev_dir / "rgb" / "0000.jpg"),
+                 "--out", str(out)])  # the clash is found before the (missing) model is even looked for
+    assert (out / "0000_depth_mm.png").read_bytes() == b"user data"
+    manifest = json.loads((exported[0] / "export.json").read_text())
+    assert manifest["normalisation"]["image_mean"] == [0.5, 0.5, 0.5]
+    runner = pi.DepthRunner(exported[0] / "tflite" / "model_fp32.tflite")
+    assert runner.mean.tolist() == manifest["normalisation"]["image_mean"]
+
+
 def test_pi_script_writes_outputs_without_torch_or_transformers(exported, dev_dir, tmp_path):
     script = ("import runpy, sys; sys.argv = sys.argv[1:]; "
               "sys.modules['torch'] = None; sys.modules['transformers'] = None; "  # any import of them fails
@@ -137,10 +153,66 @@ def test_pi_script_writes_outputs_without_torch_or_transformers(exported, dev_di
         (frames / name).write_bytes((dev_dir / "rgb" / name).read_bytes())
     result = subprocess.run(
         [sys.executable, "-c", script, str(ROOT / "scripts" / "pi_infer.py"), "--model", str(exported[0]),
-         "--precision", "int8", str(frames), "--out", str(tmp_path / "out")],
+         "--precision", "int8", str(frames), "--out", str(tmp_path / "out"), "--npy"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.strip().splitlines()[-1])["frames"] == 2
     depth = np.load(tmp_path / "out" / "0005_depth.npy")
     assert depth.shape == (480, 640) and depth.dtype == np.float32
-    assert Image.open(tmp_path / "out" / "0005_depth.png").size == (640, 480)
+    picture = Image.open(tmp_path / "out" / "0005_depth.png")
+    assert picture.width == 640 and picture.height > 480  # the map and its metre scale bar below
+    millimetres = np.asarray(Image.open(tmp_path / "out" / "0005_depth_mm.png"))
+    assert np.abs(millimetres.astype(np.float64) - np.round(depth * 1000.0)).max() <= 1
+
+
+def _video(path, frames, fps):
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, frames[0].shape[1::-1])
+    for frame in frames:
+        writer.write(frame[..., ::-1].copy())  # OpenCV writes BGR
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_frames(dev_dir):
+    return [np.asarray(Image.open(dev_dir / "rgb" / name).convert("RGB").resize((160, 120))) for name in ("0000.jpg", "0030.jpg")]
+
+
+def test_pi_script_streams_a_video_with_log_depth_smoothing(exported, two_frames, tmp_path, capsys):
+    """A video file goes through the camera path: every frame is read at the file's rate, the saved map is
+    the moving average of log depth, frame by frame, with the weight given."""
+    import cv2
+
+    pi = load_script()
+    video = _video(tmp_path / "walk.avi", [two_frames[i % 2] for i in range(8)], fps=10)
+    graph = exported[0] / "tflite" / "model_int8.tflite"
+    assert pi.main(["--model", str(graph), str(video), "--out", str(tmp_path / "out"), "--npy", "--smooth", "0.5"]) == 0
+    counts = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"source"')][0]
+    assert counts["frames_read"] == 8 and counts["frames_processed"] == 8 and counts["frames_dropped"] == 0
+    runner, capture, expected = pi.DepthRunner(graph), cv2.VideoCapture(str(video)), None
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        current = np.log(np.maximum(runner(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)), 1e-3))
+        expected = current if expected is None else 0.5 * expected + 0.5 * current
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "walk_depth.npy"), np.exp(expected), rtol=1e-5)
+    assert Image.open(tmp_path / "out" / "walk_depth.png").width == 160
+
+
+def test_pi_script_drops_frames_when_inference_is_slower_than_the_video(exported, two_frames, tmp_path, capsys):
+    pi = load_script()
+    video = _video(tmp_path / "fast.avi", [two_frames[i % 2] for i in range(30)], fps=60)
+    runner = pi.DepthRunner(exported[0] / "tflite" / "model_int8.tflite")
+
+    def slow(rgb):  # a device four times too slow for 60 fps
+        time.sleep(0.066)
+        return runner(rgb)
+
+    paths = pi.output_paths(tmp_path, "fast", npy=False)
+    timings = pi.run_stream(slow, str(video), paths, smooth=0.0, max_frames=0, scale_bar=True)
+    counts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert counts["frames_read"] == 30 and counts["frames_dropped"] > 10
+    assert len(timings) == counts["frames_processed"] < 20 and paths["png16"].is_file()

@@ -49,10 +49,47 @@ def test_card_parses_and_carries_the_evaluation_to_the_digit(repo):
     assert {"depth-estimation", "monocular-depth", "tflite", "onnx", "raspberry-pi", "mobile"} <= set(data.tags)
     expected = next(iter(json.loads(EVAL.read_text())["results"].values()))
     found = {r.metric_type: r.metric_value for r in data.eval_results}
-    assert found == {k: expected[k] for k in ("si_rmse", "rmse", "abs_rel", "delta1")}
+    assert found == {k: round(expected[k], 4) for k in ("si_rmse", "rmse", "abs_rel", "delta1")}
+    assert f"{expected['si_rmse']:.4f}" in card.text and repr(expected["si_rmse"]) not in card.text
+    assert "../shared" not in card.text and "pip install litedepth-hf`" not in card.text
+    assert "`tum_fr1_rpy`: TUM RGB-D, CC BY 4.0" in card.text and data.datasets == ["tum-rgbd"]
     for section in ("trained from scratch", "Intended use", "pi_infer.py", "model_int8.tflite", "li2022litedepth",
                     "sturm2012tum", "sample_depth.png"):
         assert section in card.text
+
+
+def test_card_without_exports_or_eval_flag_picks_up_metrics_and_drops_the_pi_command(tmp_path):
+    """A bare `litedepth push MODEL_DIR`: dev_metrics.json beside the weights is the card's evaluation; with no
+    TFLite graph, no Pi command that would fail and no tflite/onnx tags."""
+    folder = tmp_path / "repo"
+    push(DEFAULT_CHECKPOINT, REPO_ID, dry_run=folder)
+    card = ModelCard.load(folder / "README.md")
+    expected = next(iter(json.loads(EVAL.read_text())["results"].values()))
+    assert {r.metric_type: r.metric_value for r in card.data.eval_results}["si_rmse"] == round(expected["si_rmse"], 4)
+    assert "reports no metrics" not in card.text and (folder / "eval_results.json").is_file()
+    assert "pi_infer.py --repo-id" not in card.text and "carries no TFLite export" in card.text
+    assert not {"tflite", "onnx", "raspberry-pi"} & set(card.data.tags)
+
+
+def test_card_of_a_fine_tuned_model_names_its_start_not_scratch(tmp_path):
+    """Weights text comes from training_run.json: a run that started from a checkpoint is not 'from scratch'."""
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_CHECKPOINT, model)
+    run = json.loads((model / "training_run.json").read_text())
+    run.setdefault("script_args", {})["model_name_or_path"] = "/home/someone/checkpoints/litedepth-synth"
+    (model / "training_run.json").write_text(json.dumps(run))
+    push(model, REPO_ID, dry_run=tmp_path / "repo")
+    text = (tmp_path / "repo" / "README.md").read_text()
+    assert "Training started from `litedepth-synth`" in text and "trained from scratch" not in text
+    assert "/home/someone" not in text
+
+
+def test_bad_eval_results_is_one_line_and_writes_nothing(tmp_path):
+    bad = tmp_path / "metrics.json"
+    bad.write_text("not json at all")
+    with pytest.raises(HubError, match="is not JSON") as caught:
+        push(DEFAULT_CHECKPOINT, REPO_ID, eval_results=bad, dry_run=tmp_path / "repo")
+    assert "\n" not in str(caught.value) and not (tmp_path / "repo").exists()
 
 
 def hub_cache(tmp_path, folder) -> Path:
@@ -110,7 +147,7 @@ def test_pi_script_fetches_only_tflite_and_json(repo, tmp_path, dev_dir, monkeyp
     assert path.name == "model_int8.tflite" and path.is_file()
     assert pi.main(["--repo-id", REPO_ID, "--precision", "int8", str(dev_dir / "rgb" / "0000.jpg"),
                     "--out", str(tmp_path / "out")]) == 0
-    assert (tmp_path / "out" / "0000_depth.npy").is_file()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0000_depth.png", "0000_depth_mm.png"]
 
 
 class RecordingHfApi:

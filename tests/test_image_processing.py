@@ -148,3 +148,18 @@ def test_saved_config_loads_through_auto_class_silently(processor, tmp_path, cap
         loaded = AutoImageProcessor.from_pretrained(tmp_path)
     assert type(loaded) is LiteDepthImageProcessor and loaded.size == processor.size
     assert not [r for r in caplog.records if r.name.startswith("transformers")], caplog.text
+
+
+def test_per_call_arguments_are_honoured_and_unknown_ones_rejected(processor, real_frame):
+    """As transformers' own processors: standard arguments override the settings for one call."""
+    frame = np.asarray(real_frame[0])
+    assert processor(frame, do_resize=False, return_tensors="np")["pixel_values"].shape[-2:] == frame.shape[:2]
+    plain = processor(frame, do_normalize=False, return_tensors="np")["pixel_values"]
+    assert 0.0 <= plain.min() and plain.max() <= 1.0
+    shifted = processor(frame, image_mean=[0.0, 0.0, 0.0], image_std=[1.0, 1.0, 1.0], return_tensors="np")
+    np.testing.assert_allclose(shifted["pixel_values"], plain, atol=1e-6)
+    assert processor(frame, size={"height": 64, "width": 96}, return_tensors="np")["pixel_values"].shape[-2:] == (64, 96)
+    with pytest.raises(TypeError, match="unexpected argument.*resample_mode"):
+        processor(frame, resample_mode="nearest")
+    with pytest.raises(ValueError, match="image_mean/image_std"):
+        processor(frame, image_std=[1.0, 0.0, 1.0])

@@ -62,12 +62,12 @@ def test_evaluate_module_agrees_with_numpy(dev_dir):
 
 
 def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
-    """scripts/evaluate.py's image-blind layout baseline: right shape, near at the bottom, and on its own
+    """scripts/evaluate_dev.py's image-blind layout baseline: right shape, near at the bottom, and on its own
     training frames better than the constant on si-RMSE (the constant's si-RMSE is each frame's spread)."""
     from conftest import load_script
     from litedepth_hf.data import example_arrays, load_depth_dataset
 
-    evaluate = load_script("evaluate")
+    evaluate = load_script("evaluate_dev")
     gts = [example_arrays(example)[1] for example in load_depth_dataset(train_dir)]
     prior, median = evaluate.layout_prior(gts), evaluate.median_depth(gts)
     assert prior.shape == (120, 160) and np.isfinite(prior).all()
@@ -80,12 +80,12 @@ def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
 
 
 def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, train_dir):
-    """scripts/evaluate.py on two real dev folders: a table per folder and the folders' equal-weight mean."""
+    """scripts/evaluate_dev.py on two real dev folders: a table per folder and the folders' equal-weight mean."""
     import json
 
     from conftest import DATA, load_script
 
-    evaluate = load_script("evaluate")
+    evaluate = load_script("evaluate_dev")
     folders = [str(DATA / "tum_fr2_desk"), str(DATA / "icl_livingroom")]
     assert evaluate.main(["--data", folders[0], "--data", folders[1], "--baseline-from", str(train_dir),
                           "--out", str(tmp_path), "--grid-rows", "1"]) == 0

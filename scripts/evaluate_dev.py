@@ -21,7 +21,7 @@ from PIL import Image
 from litedepth_hf.data import example_arrays, load_depth_dataset
 from litedepth_hf.inference import evaluate_dataset, load_model
 from litedepth_hf.metrics import METRIC_NAMES, depth_metrics
-from litedepth_hf.visualization import colorize_depth, error_map, image_grid
+from litedepth_hf.visualization import colorize_depth, depth_range, error_map, image_grid
 
 
 def median_depth(depths: list) -> float:
@@ -105,7 +105,9 @@ def main(argv=None):
         for name, (model, processor) in models:
             label = name or "litedepth (embedded default)"
             results[label], kept = evaluate_dataset(model, processor, dataset, keep=args.grid_rows)
-            grids.extend([rgb, colorize_depth(gt), colorize_depth(pred), error_map(pred, gt)] for rgb, gt, pred in kept)
+            for rgb, gt, pred in kept:  # GT and prediction on the GT's scale; the error on its own diverging map
+                near, far = depth_range(gt)
+                grids.append([rgb, colorize_depth(gt, near, far), colorize_depth(pred, near, far), error_map(pred, gt)])
         record["folders"][folder] = {"baselines": baselines, "results": results}
         sections.append(f"{folder}: {len(dataset)} images\n\n{markdown_table({**baselines, **results})}")
     if len(folders) > 1:
@@ -124,7 +126,8 @@ def main(argv=None):
         (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
         (out / "metrics.md").write_text(text + "\n")
         if grids:
-            image_grid(grids).save(out / "grid.png")
+            image_grid(grids, headers=["RGB", "ground truth (near = bright)", "prediction (same scale)",
+                                       "log(pred / GT): blue near, red far, +-0.5"]).save(out / "grid.png")
         print(f"\nwrote {out}/metrics.json, metrics.md" + (", grid.png" if grids else ""))
     return 0
 
