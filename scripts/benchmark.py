@@ -50,6 +50,46 @@ class FastDepthStyle(nn.Module):
         return self.decoder(self.encoder(pixel_values).last_hidden_state)[:, 0]
 
 
+def plot_bench(medians: dict, threads: int, cpu: str, path: Path) -> None:
+    """Horizontal bars of the `threads` column (log ms), values printed on the bars, LiteDepth and peers told
+    apart by a legend, the CPU named in the title. Drawn on its own Agg canvas (no global backend change)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    keys = [k for k in medians if k[2] == threads]
+    figure = Figure(figsize=(9.5, 0.36 * len(keys) + 1.6))
+    FigureCanvasAgg(figure)
+    axis = figure.subplots()
+    colours = {"LiteDepth": "#e8743b", "peer": "#5b7ea4"}
+    values = [medians[k] for k in keys]
+    bars = axis.barh([f"{k[0]} - {k[1]}" for k in keys], values,
+                     color=[colours["LiteDepth" if k[0] == "LiteDepth" else "peer"] for k in keys])
+    for bar, value in zip(bars, values):
+        axis.text(bar.get_width() * 1.05, bar.get_y() + bar.get_height() / 2, f"{value:.2f} ms", va="center", fontsize=7)
+    axis.set_xscale("log")
+    axis.set_xlim(min(values) / 1.5, max(values) * 4)
+    axis.set_xlabel(f"ms per 640x480 frame, {threads} thread{'s' if threads > 1 else ''}, log scale (lower is better)")
+    axis.set_title(f"CPU: {cpu}", fontsize=9)
+    axis.invert_yaxis()
+    axis.legend(handles=[Patch(color=colours["LiteDepth"], label="LiteDepth (this package)"),
+                         Patch(color=colours["peer"], label="peers (random weights, speed only)")],
+                loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def replot(folder: Path, threads: int) -> None:
+    """Redraw BENCH.png from a finished run's bench.json (no measurement)."""
+    medians = {}
+    for key, value in json.loads((folder / "bench.json").read_text()).items():
+        name, runtime, thread_count = (part.strip() for part in key.split("|"))
+        medians[(name, runtime, int(thread_count))] = value
+    meta = folder / "bench_meta.json"
+    cpu = json.loads(meta.read_text())["cpu"] if meta.is_file() else cpu_name()
+    plot_bench(medians, threads, cpu, folder / "BENCH.png")
+
+
 def cpu_name() -> str:
     """The CPU model from /proc/cpuinfo where there is one (platform.processor() is often empty on Linux)."""
     try:
@@ -127,7 +167,12 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-peers", action="store_true", help="LiteDepth only")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmark"))
+    parser.add_argument("--replot", action="store_true", help="only redraw OUT/BENCH.png from OUT/bench.json")
     args = parser.parse_args()
+    if args.replot:
+        replot(Path(args.out), args.threads[0])
+        print(f"redrew {Path(args.out) / 'BENCH.png'} from bench.json")
+        return
 
     sys.path.insert(0, str(ROOT / "scripts"))
     from pi_infer import DepthRunner, preprocess
@@ -223,22 +268,10 @@ def main():
     table = "\n".join(lines) + "\n"
     (out / "BENCH.md").write_text(table)
     (out / "bench.json").write_text(json.dumps({f"{k[0]} | {k[1]} | {k[2]}": v for k, v in medians.items()}, indent=2))
+    (out / "bench_meta.json").write_text(json.dumps({"cpu": cpu_name(), "date": time.strftime("%Y-%m-%d")}, indent=2))
     print("\n" + table)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keys = [k for k in cells if k[2] == args.threads[0]]
-    figure, axis = plt.subplots(figsize=(9, 0.35 * len(keys) + 1.2))
-    axis.barh([f"{k[0]} - {k[1]}" for k in keys], [medians[k] for k in keys],
-              color=["#e8743b" if k[0] == "LiteDepth" else "#5b7ea4" for k in keys])
-    axis.set_xscale("log")
-    axis.set_xlabel(f"ms per 640x480 frame, {args.threads[0]} thread, log scale (lower is better)")
-    axis.invert_yaxis()
-    figure.tight_layout()
-    figure.savefig(out / "BENCH.png", dpi=110)
+    plot_bench(medians, args.threads[0], cpu_name(), out / "BENCH.png")
     print(f"wrote {out / 'BENCH.md'}, {out / 'BENCH.png'}")
 
 
