@@ -159,7 +159,7 @@ def run_synth(args) -> int:
         textures = [str(p) for p in synthetic.DEFAULT_TEXTURE_FOLDERS if Path(p).is_dir()]
     elif textures == ["none"]:
         textures = []
-    variant = synthetic.default_variant()
+    variant = synthetic.EXACT_VARIANT if args.exact else synthetic.default_variant()
     config = synthetic.SynthConfig(seed=args.seed, size=size, spp=args.spp, integrator=args.integrator,
                                    max_depth_m=args.max_depth, textures=textures, variant=variant)
     result = synthetic.synthesize(args.out, args.num, config, shard=(part, parts), workers=args.workers)
@@ -263,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="direct light (default, fast) or path tracing with inter-reflections (slower)")
     synth.add_argument("--max-depth", type=float, default=10.0, help="depth cap in metres; beyond is 0 (default 10)")
     synth.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
+    synth.add_argument("--exact", action="store_true",
+                       help="Mitsuba's scalar backend: byte-identical files on every run, ~20x slower (the fast LLVM "
+                       "backend repeats depth exactly; its colour grain can differ between runs)")
     synth.add_argument("--shard", default="0/1", help="render only frames i with i %% N == K (K/N, default 0/1)")
     synth.add_argument("--textures", nargs="+", default=None, metavar="FOLDER",
                        help="folders of photos to crop textures from ('none' for procedural only; default: "

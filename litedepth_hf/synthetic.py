@@ -91,19 +91,33 @@ def default_variant() -> str:
     return "llvm_ad_rgb" if llvm_library() else "scalar_rgb"
 
 
+EXACT_VARIANT = "scalar_rgb"
+"""Mitsuba's scalar CPU backend: about 20x slower than LLVM here, and byte-for-byte repeatable (`--exact`).
+With the LLVM backend, depth and manifests are always identical, but the colour pass's light-sampling noise
+was seen to take one of two realisations from run to run (same picture, different grain) - Dr.Jit behaviour
+that no flag tried (launch blocking, thread counts, seeds as opaque values, syncs) removed."""
+
+
+def check_renderer(variant: Optional[str] = None) -> None:
+    """Fail with one line if Mitsuba, or the LLVM library a variant needs, is missing (nothing imported)."""
+    import importlib.util
+
+    if importlib.util.find_spec("mitsuba") is None:
+        raise RuntimeError("Mitsuba 3 is not installed: pip install 'litedepth-hf[synth]' (or pip install mitsuba)")
+    if variant is not None and variant.startswith("llvm") and not llvm_library():
+        raise RuntimeError(f"the {variant} renderer needs LLVM >= 16; this dataset was started with it. "
+                           + FAST_PATH_NOTE.split("; ", 1)[1])
+
+
 def import_mitsuba(variant: Optional[str] = None):
     """Import Mitsuba with the given variant, or the fastest working CPU one (LLVM when a libLLVM >= 16
-    exists, else scalar_rgb)."""
+    exists, else scalar_rgb). Sets the process's Mitsuba variant."""
+    check_renderer(variant)
     library = llvm_library() if variant is None or variant.startswith("llvm") else None
     if library:
         os.environ["DRJIT_LIBLLVM_PATH"] = library
-    elif variant is not None and variant.startswith("llvm"):
-        raise RuntimeError(f"the {variant} renderer needs LLVM >= 16; this dataset was started with it. "
-                           + FAST_PATH_NOTE.split("; ", 1)[1])
-    try:
-        import mitsuba as mi
-    except ImportError:
-        raise RuntimeError("Mitsuba 3 is not installed: pip install 'litedepth-hf[synth]' (or pip install mitsuba)")
+    import mitsuba as mi
+
     mi.set_variant(variant or ("llvm_ad_rgb" if library else "scalar_rgb"))
     return mi
 
@@ -1028,8 +1042,8 @@ def synthesize(out, num: int, config: SynthConfig, shard: tuple = (0, 1), worker
         "licence": "CC0-1.0 (generated); photo-crop textures keep their source licence",
     }
     done = _check_out(out, meta)
-    import_mitsuba(config.variant)  # here, not only in the workers: a missing install is one clear line
-    if config.variant == "scalar_rgb" and progress:
+    check_renderer(config.variant)  # here, not only in the workers: a missing install is one clear line
+    if config.variant == "scalar_rgb" and not llvm_library() and progress:  # slow by necessity, not by --exact
         print(FAST_PATH_NOTE, file=sys.stderr)
     for folder in (out / "rgb", out / "depth"):
         folder.mkdir(parents=True, exist_ok=True)
