@@ -41,13 +41,13 @@ def collect_images(inputs: list) -> list:
     return paths
 
 
-def parse_size(text: str, flag: str = "--size", minimum: int = 8) -> tuple:
+def parse_size(text: str, flag: str = "--size", minimum: int = 8, example: str = "240x320") -> tuple:
     """'240x320' -> (240, 320) (height x width), with a message that names the flag and the fix."""
     parts = str(text).lower().replace(" ", "").split("x")
     try:
         height, width = (int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"{flag} must be HEIGHTxWIDTH in pixels, e.g. 240x320; got {text!r}") from None
+        raise ValueError(f"{flag} must be HEIGHTxWIDTH in pixels, e.g. {example}; got {text!r}") from None
     if height < minimum or width < minimum:
         raise ValueError(f"{flag} must be at least {minimum}x{minimum} pixels, got {text!r}")
     return height, width
@@ -120,7 +120,7 @@ def run_export(args) -> int:
     from .export import export_model
 
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    frame_size = parse_size(args.frame_size, "--frame-size", minimum=32)
+    frame_size = parse_size(args.frame_size, "--frame-size", minimum=32, example="480x640")
     manifest = export_model(args.model, check_out_folder(args.out), formats, args.calibration_data, frame_size,
                             args.overwrite, verbose=args.verbose)
     for name, info in manifest["files"].items():
