@@ -71,6 +71,7 @@ def main(argv=None) -> int:
     axis.axhline(1.0, color="black", lw=0.8)
     axis.set_xscale("log")
     axis.set_xticks(scenes, [f"{n:,}" for n in scenes])
+    axis.minorticks_off()
     axis.set_xlabel("rendered scenes seen in training (8,000 steps of batch 8 each, seed 0)")
     axis.set_ylabel("si-RMSE / constant baseline (lower is better)")
     axis.set_title("Renders only: dev error against scene count (dotted: layout baseline per folder)", fontsize=9)
