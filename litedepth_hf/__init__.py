@@ -32,10 +32,13 @@ from .modeling_litedepth import LiteDepthForDepthEstimation, LiteDepthPreTrained
 
 __version__ = "0.1.0"
 
-DEFAULT_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
-"""The embedded default: trained from scratch here on TUM RGB-D freiburg1_rpy (see its README)."""
 SYNTHETIC_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-synth")
-"""Trained from scratch on rendered rooms only: the starting point for fine-tuning on one's own frames."""
+"""Trained from scratch here on 20,000 rendered rooms only, distilled from a wider teacher trained on the same
+renders (see its README): the embedded default, and the starting point for fine-tuning on one's own frames."""
+DEFAULT_CHECKPOINT = SYNTHETIC_CHECKPOINT
+"""The embedded default (chosen by the rule in docs/training.md: lowest overall dev si-RMSE)."""
+DESK_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
+"""The previous default: trained from scratch here on 120 real frames of one desk (TUM freiburg1_rpy)."""
 
 AutoConfig.register(LiteDepthConfig.model_type, LiteDepthConfig, exist_ok=True)
 AutoModelForDepthEstimation.register(LiteDepthConfig, LiteDepthForDepthEstimation, exist_ok=True)
@@ -47,6 +50,7 @@ LiteDepthImageProcessor.register_for_auto_class("AutoImageProcessor")
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
+    "DESK_CHECKPOINT",
     "SYNTHETIC_CHECKPOINT",
     "LiteDepthConfig",
     "LiteDepthForDepthEstimation",

@@ -92,6 +92,13 @@ def _card_data(repo_id: str, evaluation: Optional[dict], provenance: dict, expor
     )
 
 
+def public_name(name_or_path: str) -> str:
+    """A Hub id (ORG/NAME) as it is; a local folder by its last part, not its path on the training machine."""
+    text = str(name_or_path)
+    is_hub_id = text.count("/") == 1 and not text.startswith(("/", ".", "~")) and not Path(text).exists()
+    return text if is_hub_id else Path(text).name
+
+
 def provenance(model_dir: Path) -> dict:
     """What the weights saw, from `training_run.json`: source names, Hub dataset tags, the licence notes of
     the data, and where training started (a base model, or scratch)."""
@@ -110,7 +117,7 @@ def provenance(model_dir: Path) -> dict:
         else:
             licences.append(f"`{name}`: see its source")
     start = args.get("model_name_or_path")
-    start_name = Path(start).name if start and str(start).startswith(("/", ".")) else start
+    start_name = public_name(start) if start else None
     if not record:
         weights = "No `training_run.json` was found next to the weights, so where training started is not recorded."
     elif start:
@@ -120,7 +127,7 @@ def provenance(model_dir: Path) -> dict:
         weights = ("No pretrained weights of any kind were used (no ImageNet encoder): the network learnt from "
                    "the frames named above only.")
     return {"sources": sources, "datasets": sorted(set(datasets)), "licences": licences, "weights": weights,
-            "base_model": start_name if start and not str(start).startswith(("/", ".")) and "/" in str(start) else None,
+            "base_model": start_name if start and start_name == str(start) and "/" in str(start) else None,
             "from_scratch": bool(record) and not start}
 
 
@@ -158,8 +165,8 @@ def _training_summary(model_dir: Path) -> str:
         if args.get(key):
             pieces.append(f"{key.replace('_', ' ')}: {args[key]}")
     teacher = args.get("teacher_name_or_path")
-    if teacher:  # a local folder is named, not its path on the machine that trained
-        pieces.append(f"distilled from: `{Path(teacher).name if teacher.startswith(('/', '.')) else teacher}`")
+    if teacher:
+        pieces.append(f"distilled from: `{public_name(teacher)}`")
     training = record.get("training_args", {})
     if training:
         pieces.append(f"AdamW lr {training['learning_rate']:g}, weight decay {training['weight_decay']:g}, "

@@ -18,7 +18,7 @@ from litedepth_hf.hub import HubError, build_repo, push
 
 from conftest import ROOT, load_script
 
-REPO_ID = "litedepth-test/litedepth-tum"
+REPO_ID = "litedepth-test/litedepth"
 CORE_FILES = ["README.md", "config.json", "configuration_litedepth.py", "eval_results.json",
               "image_processing_litedepth.py", "model.safetensors", "modeling_litedepth.py",
               "preprocessor_config.json", "sample_depth.png"]
@@ -52,7 +52,8 @@ def test_card_parses_and_carries_the_evaluation_to_the_digit(repo):
     assert found == {k: round(expected[k], 4) for k in ("si_rmse", "rmse", "abs_rel", "delta1")}
     assert f"{expected['si_rmse']:.4f}" in card.text and repr(expected["si_rmse"]) not in card.text
     assert "../shared" not in card.text and "pip install litedepth-hf`" not in card.text
-    assert "`tum_fr1_rpy`: TUM RGB-D, CC BY 4.0" in card.text and data.datasets == ["tum-rgbd"]
+    assert "rendered by `litedepth synth` (generated, CC0-1.0)" in card.text  # what the default saw
+    assert "distilled from: `teacher20000`" in card.text and "/root" not in card.text
     for section in ("trained from scratch", "Intended use", "pi_infer.py", "model_int8.tflite", "li2022litedepth",
                     "sturm2012tum", "sample_depth.png"):
         assert section in card.text
@@ -211,7 +212,7 @@ def test_upload_sends_the_whole_repo_in_one_commit(repo, exported):
 def test_token_and_permission_errors_are_clear(tmp_path):
     with pytest.raises(HubError, match="No valid Hugging Face token"):
         push(DEFAULT_CHECKPOINT, REPO_ID, api=RecordingHfApi(fail_whoami=http_error(401)))
-    with pytest.raises(HubError, match="cannot write to litedepth-test/litedepth-tum"):
+    with pytest.raises(HubError, match="cannot write to litedepth-test/litedepth"):
         push(DEFAULT_CHECKPOINT, REPO_ID, api=RecordingHfApi(fail_upload=http_error(403)))
     with pytest.raises(HubError, match="ORG/NAME"):
         push(DEFAULT_CHECKPOINT, "no-slash", api=RecordingHfApi())

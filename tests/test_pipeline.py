@@ -95,14 +95,16 @@ def test_trust_remote_code_in_a_fresh_process_without_the_package(tmp_path, trai
 
 
 def test_render_pretrained_checkpoint_is_a_fine_tuning_start(real_frame):
-    """litedepth-synth ships beside the default: same architecture, loads as a pipeline and as a Trainer start."""
+    """litedepth-synth (the default) and the desk model litedepth-tum both ship: same architecture, different
+    weights; the render-trained one loads as a pipeline and as a Trainer start."""
     from transformers import pipeline
 
-    from litedepth_hf import SYNTHETIC_CHECKPOINT
+    from litedepth_hf import DESK_CHECKPOINT, SYNTHETIC_CHECKPOINT
 
     model = LiteDepthForDepthEstimation.from_pretrained(SYNTHETIC_CHECKPOINT)
     assert sum(p.numel() for p in model.parameters()) == 387_953
-    default = LiteDepthForDepthEstimation.from_pretrained(DEFAULT_CHECKPOINT)
-    assert not torch.equal(model.decoder.fuse32.weight, default.decoder.fuse32.weight)
+    desk = LiteDepthForDepthEstimation.from_pretrained(DESK_CHECKPOINT)
+    assert sum(p.numel() for p in desk.parameters()) == 387_953 and SYNTHETIC_CHECKPOINT == DEFAULT_CHECKPOINT
+    assert not torch.equal(model.decoder.fuse32.weight, desk.decoder.fuse32.weight)
     depth = pipeline("depth-estimation", model=SYNTHETIC_CHECKPOINT)(real_frame[0])["predicted_depth"]
     assert depth.shape == (480, 640) and torch.isfinite(depth).all() and (depth > 0).all()
