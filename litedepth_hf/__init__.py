@@ -8,7 +8,25 @@ their code and load with `trust_remote_code=True` where the package is absent.
 """
 
 import logging
+import sys
 from pathlib import Path
+
+__version__ = "0.1.0"
+
+SYNTHETIC_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-synth")
+"""Trained from scratch here on 20,000 rendered rooms only, distilled from a wider teacher trained on the same
+renders (see its README): the embedded default, and the starting point for fine-tuning on one's own frames."""
+DEFAULT_CHECKPOINT = SYNTHETIC_CHECKPOINT
+"""The embedded default (chosen by the rule in docs/training.md: lowest overall dev si-RMSE)."""
+DESK_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
+"""The previous default: trained from scratch here on 120 real frames of one desk (TUM freiburg1_rpy)."""
+
+_CLASSES = {
+    "LiteDepthConfig": "configuration_litedepth",
+    "LiteDepthForDepthEstimation": "modeling_litedepth",
+    "LiteDepthPreTrainedModel": "modeling_litedepth",
+    "LiteDepthImageProcessor": "image_processing_litedepth",
+}
 
 
 class _KnownImportNoise(logging.Filter):
@@ -21,34 +39,48 @@ class _KnownImportNoise(logging.Filter):
         return not ("torchao/_C" in message or "is an Enum subclass and is now natively supported" in message)
 
 
-for _name in ("torchao", "torch.utils._pytree"):
-    logging.getLogger(_name).addFilter(_KnownImportNoise())
+_registered = False
 
-from transformers import AutoConfig, AutoImageProcessor, AutoModelForDepthEstimation
 
-from .configuration_litedepth import LiteDepthConfig
-from .image_processing_litedepth import LiteDepthImageProcessor
-from .modeling_litedepth import LiteDepthForDepthEstimation, LiteDepthPreTrainedModel
+def register() -> None:
+    """Register `litedepth` with transformers' Auto classes (idempotent) and mark the classes so saved
+    checkpoints carry their code. Runs on `import litedepth_hf`, except under the `litedepth` command,
+    which calls it only when a command needs a model (so `--help` does not import torch)."""
+    global _registered
+    if _registered:
+        return
+    from importlib import import_module
 
-__version__ = "0.1.0"
+    for name in ("torchao", "torch.utils._pytree"):
+        logging.getLogger(name).addFilter(_KnownImportNoise())
+    from transformers import AutoConfig, AutoImageProcessor, AutoModelForDepthEstimation
 
-SYNTHETIC_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-synth")
-"""Trained from scratch here on 20,000 rendered rooms only, distilled from a wider teacher trained on the same
-renders (see its README): the embedded default, and the starting point for fine-tuning on one's own frames."""
-DEFAULT_CHECKPOINT = SYNTHETIC_CHECKPOINT
-"""The embedded default (chosen by the rule in docs/training.md: lowest overall dev si-RMSE)."""
-DESK_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
-"""The previous default: trained from scratch here on 120 real frames of one desk (TUM freiburg1_rpy)."""
+    config = import_module(".configuration_litedepth", __name__).LiteDepthConfig
+    model = import_module(".modeling_litedepth", __name__).LiteDepthForDepthEstimation
+    processor = import_module(".image_processing_litedepth", __name__).LiteDepthImageProcessor
+    AutoConfig.register(config.model_type, config, exist_ok=True)
+    AutoModelForDepthEstimation.register(config, model, exist_ok=True)
+    AutoImageProcessor.register(config, slow_image_processor_class=processor, exist_ok=True)
+    config.register_for_auto_class()
+    model.register_for_auto_class("AutoModelForDepthEstimation")
+    processor.register_for_auto_class("AutoImageProcessor")
+    _registered = True
 
-AutoConfig.register(LiteDepthConfig.model_type, LiteDepthConfig, exist_ok=True)
-AutoModelForDepthEstimation.register(LiteDepthConfig, LiteDepthForDepthEstimation, exist_ok=True)
-AutoImageProcessor.register(LiteDepthConfig, slow_image_processor_class=LiteDepthImageProcessor, exist_ok=True)
 
-LiteDepthConfig.register_for_auto_class()
-LiteDepthForDepthEstimation.register_for_auto_class("AutoModelForDepthEstimation")
-LiteDepthImageProcessor.register_for_auto_class("AutoImageProcessor")
+def __getattr__(name: str):
+    """The model classes, imported on first use (they pull in torch and transformers)."""
+    if name in _CLASSES:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_CLASSES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if "litedepth_cli" not in sys.modules:  # the console command defers this until a command needs it
+    register()
 
 __all__ = [
+    "register",
     "DEFAULT_CHECKPOINT",
     "DESK_CHECKPOINT",
     "SYNTHETIC_CHECKPOINT",

@@ -117,12 +117,13 @@ def run_predict(args) -> int:
 
 
 def run_export(args) -> int:
-    from .export import export_model
-
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     frame_size = parse_size(args.frame_size, "--frame-size", minimum=32, example="480x640")
-    manifest = export_model(args.model, check_out_folder(args.out), formats, args.calibration_data, frame_size,
-                            args.overwrite, verbose=args.verbose)
+    out = check_out_folder(args.out)
+    from .export import export_model
+
+    manifest = export_model(args.model, out, formats, args.calibration_data, frame_size, args.overwrite,
+                            verbose=args.verbose)
     for name, info in manifest["files"].items():
         print(f"{name:40s} {info['bytes'] / 1e6:6.2f} MB  {info['graph']:10s} {info.get('precision', 'fp32')}")
     print(f"contracts of each graph: {Path(args.out) / 'export.json'}")
@@ -159,7 +160,7 @@ def run_synth(args) -> int:
         textures = [str(p) for p in synthetic.DEFAULT_TEXTURE_FOLDERS if Path(p).is_dir()]
     elif textures == ["none"]:
         textures = []
-    variant = synthetic.EXACT_VARIANT if args.exact else synthetic.default_variant()
+    variant = synthetic.default_variant()
     config = synthetic.SynthConfig(seed=args.seed, size=size, spp=args.spp, integrator=args.integrator,
                                    max_depth_m=args.max_depth, textures=textures, variant=variant)
     result = synthetic.synthesize(args.out, args.num, config, shard=(part, parts), workers=args.workers)
@@ -263,9 +264,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="direct light (default, fast) or path tracing with inter-reflections (slower)")
     synth.add_argument("--max-depth", type=float, default=10.0, help="depth cap in metres; beyond is 0 (default 10)")
     synth.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
-    synth.add_argument("--exact", action="store_true",
-                       help="Mitsuba's scalar backend: byte-identical files on every run, ~20x slower (the fast LLVM "
-                       "backend repeats depth exactly; its colour grain can differ between runs)")
     synth.add_argument("--shard", default="0/1", help="render only frames i with i %% N == K (K/N, default 0/1)")
     synth.add_argument("--textures", nargs="+", default=None, metavar="FOLDER",
                        help="folders of photos to crop textures from ('none' for procedural only; default: "

@@ -125,7 +125,10 @@ def provenance(model_dir: Path) -> dict:
                    "weights were used.")
     else:
         weights = ("No pretrained weights of any kind were used (no ImageNet encoder): the network learnt from "
-                   "the frames named above only.")
+                   "the frames named above only")
+        teacher = args.get("teacher_name_or_path")
+        weights += (f", guided by the teacher `{public_name(teacher)}` (distillation; its own record says what it "
+                    "saw)." if teacher else ".")
     return {"sources": sources, "datasets": sorted(set(datasets)), "licences": licences, "weights": weights,
             "base_model": start_name if start and start_name == str(start) and "/" in str(start) else None,
             "from_scratch": bool(record) and not start}
@@ -135,7 +138,7 @@ def _eval_table(evaluation: Optional[dict]) -> tuple:
     if not evaluation:
         return ("No evaluation file was given or found beside the weights (dev_metrics.json, eval_results.json), "
                 "so this card reports no metrics."), ""
-    rows = [(evaluation["model"], evaluation["metrics"])] + [(b["name"], b) for b in evaluation["baselines"]]
+    rows = [("**this model**", evaluation["metrics"])] + [(b["name"], b) for b in evaluation["baselines"]]
     table = ["| model | si-RMSE | RMSE (m) | AbsRel | δ1 |", "|---|---|---|---|---|"]
     table += [f"| {name} | {m['si_rmse']:.4f} | {m['rmse']:.4f} | {m['abs_rel']:.4f} | {m['delta1']:.4f} |"
               for name, m in rows]
@@ -195,7 +198,7 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     """Write the Hub repo folder for `model_dir` into the new folder `out_dir`; returns its files (relative)."""
     from huggingface_hub import ModelCard
 
-    from . import LiteDepthForDepthEstimation, LiteDepthImageProcessor
+    from . import LiteDepthForDepthEstimation, LiteDepthImageProcessor, register
     from .inference import macs_and_params
 
     model_dir = check_model_dir(model_dir)
@@ -209,6 +212,7 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     template = Path(template or TEMPLATE)
     if not template.is_file():
         raise HubError(f"Model card template not found: {template} (it lives in the repository's model_cards/)")
+    register()  # so save_pretrained writes the auto_map and the remote-code files
     model = LiteDepthForDepthEstimation.from_pretrained(model_dir).eval()
     processor = LiteDepthImageProcessor.from_pretrained(model_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,9 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
 
     Any `AutoModelForDepthEstimation` works, not only LiteDepth (evaluation compares against peers).
     """
+    from . import register
+
+    register()  # a no-op after `import litedepth_hf`; needed under the `litedepth` command, which defers it
     name_or_path = str(name_or_path or DEFAULT_CHECKPOINT)
     if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
         raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")

@@ -91,13 +91,6 @@ def default_variant() -> str:
     return "llvm_ad_rgb" if llvm_library() else "scalar_rgb"
 
 
-EXACT_VARIANT = "scalar_rgb"
-"""Mitsuba's scalar CPU backend: about 20x slower than LLVM here, and byte-for-byte repeatable (`--exact`).
-With the LLVM backend, depth and manifests are always identical, but the colour pass's light-sampling noise
-was seen to take one of two realisations from run to run (same picture, different grain) - Dr.Jit behaviour
-that no flag tried (launch blocking, thread counts, seeds as opaque values, syncs) removed."""
-
-
 def check_renderer(variant: Optional[str] = None) -> None:
     """Fail with one line if Mitsuba, or the LLVM library a variant needs, is missing (nothing imported)."""
     import importlib.util
@@ -1043,7 +1036,7 @@ def synthesize(out, num: int, config: SynthConfig, shard: tuple = (0, 1), worker
     }
     done = _check_out(out, meta)
     check_renderer(config.variant)  # here, not only in the workers: a missing install is one clear line
-    if config.variant == "scalar_rgb" and not llvm_library() and progress:  # slow by necessity, not by --exact
+    if config.variant == "scalar_rgb" and not llvm_library() and progress:  # the fast path is missing: say how to get it
         print(FAST_PATH_NOTE, file=sys.stderr)
     for folder in (out / "rgb", out / "depth"):
         folder.mkdir(parents=True, exist_ok=True)

@@ -101,10 +101,20 @@ def test_bad_arguments_are_one_line_naming_the_fix(tmp_path, dev_dir, capsys, mo
     assert not (tmp_path / "OUT").exists()  # nothing written
 
 
-def test_version_answers_without_loading_the_model():
-    result = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "--version"], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0 and result.stdout.startswith("litedepth ")
+def test_the_console_command_starts_without_torch_or_transformers():
+    """`litedepth --help`, `--version` and argument errors answer before torch and transformers are imported;
+    a command that needs the model registers it then (the entry point is litedepth_cli.main)."""
+    script = ("import sys, litedepth_cli\n"
+              "for argv in (['--version'], ['--help'], ['synth', '--help'], ['export', '--out', 'x', '--frame-size', '4x4']):\n"
+              "    try:\n"
+              "        litedepth_cli.main(argv)\n"
+              "    except SystemExit:\n"
+              "        pass\n"
+              "print('heavy imports:', sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "heavy imports: []" in result.stdout and result.stdout.startswith("litedepth ")
+    assert "--frame-size must be at least 32x32" in result.stderr
 
 
 def test_a_tiny_image_warns_and_a_huge_one_is_shrunk_first(tmp_path, dev_dir):

@@ -114,14 +114,15 @@ def test_box_covers_its_pinhole_projection_and_edges_agree(renderer):
     assert (depth_edge & near_rgb_edge).sum() / depth_edge.sum() >= 0.95
 
 
-def _assert_same(files: dict, reference: dict, exact: bool = True):
-    """Byte for byte. With the fast LLVM backend (`exact=False`) colour is held to the same picture instead:
-    its light-sampling grain can take another realisation between runs (synthetic.EXACT_VARIANT's note)."""
+def _assert_same(files: dict, reference: dict):
+    """Depth maps, manifest and meta byte for byte; colour held to the same picture (grey levels correlated
+    above 0.8; another frame scores near 0): the colour pass's light-sampling grain has been measured to take
+    another realisation between runs (docs/synthetic.md, "Reproducible")."""
     import io
 
     assert sorted(files) == sorted(reference)
     for name, data in reference.items():
-        if not exact and name.startswith("rgb/") and files[name] != data:
+        if name.startswith("rgb/") and files[name] != data:
             a = np.asarray(Image.open(io.BytesIO(data))).astype(int)
             b = np.asarray(Image.open(io.BytesIO(files[name]))).astype(int)
             assert np.corrcoef(a.mean(-1).ravel(), b.mean(-1).ravel())[0, 1] > 0.8, name
@@ -142,57 +143,31 @@ def tiny_set(tmp_path_factory, train_dir):
     return out, config, result
 
 
-EXACT_RUNS = """
-import sys
-from litedepth_hf import synthetic
-config = synthetic.SynthConfig(size=(24, 32), spp=2, textures=[sys.argv[2]], variant=synthetic.EXACT_VARIANT)
-for name in sys.argv[3:]:
-    shard = (int(name[-1]), 2) if name.startswith("half") else (0, 1)
-    print(synthetic.synthesize(sys.argv[1] + "/" + name, 6, config, shard=shard, workers=1, progress=False)["rendered"])
-"""
-
-
-def _exact(root, train_dir, *names) -> list:
-    """Render the tiny set into root/NAME with `--exact`, in a fresh interpreter (this process keeps its
-    Mitsuba variant); returns frames rendered per folder."""
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-c", EXACT_RUNS, str(root), str(train_dir), *names],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return [int(v) for v in result.stdout.split()]
-
-
-def test_same_seed_same_bytes_shards_and_resume(tmp_path, train_dir):
-    """`--exact` (Mitsuba's scalar backend): every file byte for byte across runs, shards and a resume."""
-    assert _exact(tmp_path, train_dir, "first", "again", "half0", "half1") == [6, 6, 3, 3]
-    first, again = tmp_path / "first", tmp_path / "again"
-    reference = _files(first)
+def test_same_seed_same_files_shards_and_resume(tiny_set, tmp_path):
+    out, config, result = tiny_set
+    assert result["rendered"] == 6 and len(result["rows"]) == 6
+    again = tmp_path / "again"
+    synthetic.synthesize(again, 6, config, workers=1, progress=False)
+    reference = _files(out)
     _assert_same(_files(again), reference)
-    # shards 0/2 and 1/2 are disjoint and together the same frames, byte for byte
+    # shards 0/2 and 1/2 are disjoint and together the same frames
     halves = [tmp_path / f"half{k}" for k in (0, 1)]
+    for k, folder in enumerate(halves):
+        synthetic.synthesize(folder, 6, config, shard=(k, 2), workers=1, progress=False)
     ids = [[r.split(",")[0] for r in (f / "manifest.csv").read_text().splitlines()[1:]] for f in halves]
     assert ids == [["000000", "000002", "000004"], ["000001", "000003", "000005"]]
     for folder in halves:
         files = _files(folder)
         _assert_same({k: v for k, v in files.items() if k.startswith(("rgb/", "depth/"))},
                      {k: reference[k] for k in files if k.startswith(("rgb/", "depth/"))})
-    # an interrupted run (two frames lost, the log cut mid-line) resumes and ends identical
+    # an interrupted run (two frames lost, the log cut mid-line) resumes and ends with the same files
     for frame in ("000003", "000004"):
         (again / "rgb" / f"{frame}.png").unlink()
     log = again / "progress.jsonl"
     log.write_text(log.read_text()[:-20])
-    assert _exact(tmp_path, train_dir, "again") == [3]  # the two lost frames and the one whose log line was cut
+    resumed = synthetic.synthesize(again, 6, config, workers=1, progress=False)
+    assert resumed["rendered"] == 3 and resumed["skipped"] == 3
     _assert_same(_files(again), reference)
-
-
-def test_fast_backend_repeats_depth_and_manifest_exactly(tiny_set, tmp_path):
-    out, config, result = tiny_set
-    assert result["rendered"] == 6 and len(result["rows"]) == 6
-    again = tmp_path / "again"
-    synthetic.synthesize(again, 6, config, workers=1, progress=False)
-    _assert_same(_files(again), _files(out), exact=config.variant == synthetic.EXACT_VARIANT)
 
 
 def test_folder_loads_with_per_row_intrinsics_that_reach_the_losses(tiny_set):
