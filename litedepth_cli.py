@@ -7,7 +7,22 @@ argument errors answer at once.
 """
 
 
+import logging
+
+
+class KnownImportNoise(logging.Filter):
+    """Drops two harmless messages that importing transformers 4.57 beside torchao (the export extra's
+    quantiser) logs: torchao's GPU-only kernels failing to load on a CPU machine, and torch's deprecation note
+    on torchao registering its enums. Installed by the command only; importing the library changes no logging."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("torchao/_C" in message or "is an Enum subclass and is now natively supported" in message)
+
+
 def main(argv=None) -> int:
+    for name in ("torchao", "torch.utils._pytree"):
+        logging.getLogger(name).addFilter(KnownImportNoise())
     from litedepth_hf.cli import main as run
 
     return run(argv)

@@ -7,7 +7,6 @@ marks the classes for `register_for_auto_class` so that saved checkpoints carry
 their code and load with `trust_remote_code=True` where the package is absent.
 """
 
-import logging
 import sys
 from pathlib import Path
 
@@ -29,16 +28,6 @@ _CLASSES = {
 }
 
 
-class _KnownImportNoise(logging.Filter):
-    """Drops two harmless messages that importing transformers 4.57 beside torchao (the export
-    extra's quantiser) logs: torchao's GPU-only kernels failing to load on a CPU machine, and
-    torch's deprecation note on torchao registering its enums. Nothing else is filtered."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not ("torchao/_C" in message or "is an Enum subclass and is now natively supported" in message)
-
-
 _registered = False
 
 
@@ -51,8 +40,6 @@ def register() -> None:
         return
     from importlib import import_module
 
-    for name in ("torchao", "torch.utils._pytree"):
-        logging.getLogger(name).addFilter(_KnownImportNoise())
     from transformers import AutoConfig, AutoImageProcessor, AutoModelForDepthEstimation
 
     config = import_module(".configuration_litedepth", __name__).LiteDepthConfig

@@ -108,3 +108,16 @@ def test_render_pretrained_checkpoint_is_a_fine_tuning_start(real_frame):
     assert not torch.equal(model.decoder.fuse32.weight, desk.decoder.fuse32.weight)
     depth = pipeline("depth-estimation", model=SYNTHETIC_CHECKPOINT)(real_frame[0])["predicted_depth"]
     assert depth.shape == (480, 640) and torch.isfinite(depth).all() and (depth > 0).all()
+
+
+def test_importing_the_library_changes_no_logging_configuration():
+    """Global side effects stay out of import: no filters or handlers on other libraries' loggers."""
+    import subprocess
+    import sys
+
+    script = ("import logging, litedepth_hf\n"
+              "names = ['torchao', 'torch.utils._pytree', 'transformers', '']\n"
+              "print(sum(len(logging.getLogger(n).filters) for n in names), logging.root.manager.disable)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["0", "0"]
