@@ -100,8 +100,8 @@ def public_name(name_or_path: str) -> str:
 
 
 def provenance(model_dir: Path) -> dict:
-    """What the weights saw, from `training_run.json`: source names, Hub dataset tags, the licence notes of
-    the data, and where training started (a base model, or scratch)."""
+    """What the weights saw, from `training_run.json` (read once, returned as "record"): source names, Hub
+    dataset tags, the licence notes of the data, and where training started (a base model, or scratch)."""
     run = Path(model_dir) / "training_run.json"
     record = json.loads(run.read_text()) if run.is_file() else {}
     args = record.get("script_args", record)
@@ -129,7 +129,7 @@ def provenance(model_dir: Path) -> dict:
         teacher = args.get("teacher_name_or_path")
         weights += (f", guided by the teacher `{public_name(teacher)}` (distillation; its own record says what it "
                     "saw)." if teacher else ".")
-    return {"sources": sources, "datasets": sorted(set(datasets)), "licences": licences, "weights": weights,
+    return {"record": record, "sources": sources, "datasets": sorted(set(datasets)), "licences": licences, "weights": weights,
             "base_model": start_name if start and start_name == str(start) and "/" in str(start) else None,
             "from_scratch": bool(record) and not start}
 
@@ -153,15 +153,12 @@ def _eval_table(evaluation: Optional[dict]) -> tuple:
     return intro, "\n".join(table)
 
 
-def _training_summary(model_dir: Path) -> str:
-    run = model_dir / "training_run.json"
-    if not run.is_file():
+def _training_summary(record: dict, sources: list) -> str:
+    """One paragraph from `training_run.json` (`record`); `sources` are the data's names from `provenance`."""
+    if not record:
         return "No `training_run.json` was found next to the weights, so the training run is not described here."
-    record = json.loads(run.read_text())
     args = record.get("script_args", record)
-    sources = args.get("train_data", "?")
-    sources = sources if isinstance(sources, list) else [sources]
-    pieces = [f"Data: {', '.join(f'`{Path(str(s)).name}`' for s in sources)}"]  # names, not the trainer's paths
+    pieces = [f"Data: {', '.join(f'`{s}`' for s in sources) or '?'}"]  # names, not the trainer's paths
     if args.get("train_mix"):
         pieces.append(f"mix per epoch: {args['train_mix']}")
     for key in ("losses", "loss_weighting", "crop", "augment"):
@@ -244,7 +241,8 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
         data_licences=origin["licences"], code_url=code_url(),
         model_name=repo_id.split("/")[-1], params_m=f"{params / 1e6:.3f}", macs_m=f"{macs / 1e6:.1f}",
         input_size=f"{config.image_size[0]}x{config.image_size[1]}", min_depth=config.min_depth,
-        max_depth=config.max_depth, sample_image="sample_depth.png", training_summary=_training_summary(model_dir),
+        max_depth=config.max_depth, sample_image="sample_depth.png",
+        training_summary=_training_summary(origin["record"], origin["sources"]),
         eval_intro=intro, eval_table=table, files=listing,
     )
     card.save(out_dir / "README.md")

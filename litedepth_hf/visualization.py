@@ -163,18 +163,18 @@ def error_map(predicted: np.ndarray, target: np.ndarray, limit: float = 0.5) -> 
 def image_grid(rows: list, tile_height: int = 240, headers: list = None) -> Image.Image:
     """Rows of same-count uint8 RGB tiles -> one PIL image, each tile resized to `tile_height`, with an
     optional header line over each column."""
-    rendered = []
+    rendered, widths = [], []
     for row in rows:
         tiles = []
         for tile in row:
             image = Image.fromarray(tile)
             width = round(image.width * tile_height / image.height)
             tiles.append(np.asarray(image.resize((width, tile_height), Image.BILINEAR)))
+        widths = widths or [t.shape[1] for t in tiles]  # the first row's column widths, for the headers
         rendered.append(np.concatenate(tiles, axis=1))
     grid = Image.fromarray(np.concatenate(rendered, axis=0))
     if not headers:
         return grid
-    widths = [round(Image.fromarray(t).width * tile_height / Image.fromarray(t).height) for t in rows[0]]
     canvas = Image.new("RGB", (grid.width, grid.height + 16), (255, 255, 255))
     canvas.paste(grid, (0, 16))
     draw = ImageDraw.Draw(canvas)
