@@ -135,7 +135,7 @@ def run_push(args) -> int:
 
     result = push(args.model_dir, args.repo_id, private=args.private, revision=args.revision, token=args.token,
                   exports_dir=args.exports, eval_results=args.eval_results, dry_run=args.dry_run,
-                  template=args.card_template)
+                  template=args.card_template, source_url=args.code_url)
     root = Path(result.get("dry_run", ""))
     for name in result["files"]:
         size = (root / name).stat().st_size if args.dry_run else None
@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--eval-results", default=None, help="metrics.json from scripts/evaluate_dev.py --out")
     push.add_argument("--dry-run", default=None, metavar="DIR", help="only write the repo folder to DIR")
     push.add_argument("--card-template", default=None, help="model card template (default: model_cards/litedepth.md)")
+    push.add_argument("--code-url", default=None, metavar="URL",
+                      help="source repository the card links and installs from (default: the package's Project-URL)")
     push.set_defaults(func=run_push)
 
     synth = commands.add_parser(

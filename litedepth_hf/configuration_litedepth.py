@@ -102,6 +102,8 @@ class LiteDepthConfig(PretrainedConfig):
         super().__init__(**kwargs)
 
     def to_dict(self):
+        # Not `sub_configs = {"backbone_config": AutoConfig}`: transformers 4.57's save_pretrained then diffs
+        # the sub-config even when it is None (the native encoder) and fails; the nesting is done here.
         output = super().to_dict()
         if isinstance(self.backbone_config, PretrainedConfig):
             output["backbone_config"] = self.backbone_config.to_dict()

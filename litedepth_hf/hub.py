@@ -191,8 +191,11 @@ def _sample(model, processor, out: Path):
     image_grid([[np.asarray(image), colorize_depth(depth)]], tile_height=240).save(out)
 
 
-def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=None, template=None) -> list:
-    """Write the Hub repo folder for `model_dir` into the new folder `out_dir`; returns its files (relative)."""
+def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=None, template=None,
+               source_url: Optional[str] = None) -> list:
+    """Write the Hub repo folder for `model_dir` into the new folder `out_dir`; returns its files (relative).
+
+    The card links the code at `source_url`, else at the installed package's `[project.urls]`."""
     from huggingface_hub import ModelCard
 
     from . import LiteDepthForDepthEstimation, LiteDepthImageProcessor, register
@@ -238,7 +241,7 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     card = ModelCard.from_template(
         _card_data(repo_id, evaluation, origin, export_tags), template_path=str(template), repo_id=repo_id,
         has_pi_graph=has_pi_graph, weights_text=origin["weights"], from_scratch=origin["from_scratch"],
-        data_licences=origin["licences"], code_url=code_url(),
+        data_licences=origin["licences"], code_url=source_url or code_url(),
         model_name=repo_id.split("/")[-1], params_m=f"{params / 1e6:.3f}", macs_m=f"{macs / 1e6:.1f}",
         input_size=f"{config.image_size[0]}x{config.image_size[1]}", min_depth=config.min_depth,
         max_depth=config.max_depth, sample_image="sample_depth.png",
@@ -271,12 +274,12 @@ def _describe(name: str) -> str:
 
 
 def push(model_dir, repo_id: str, private: bool = False, revision: Optional[str] = None, token: Optional[str] = None,
-         exports_dir=None, eval_results=None, dry_run=None, api=None, template=None) -> dict:
+         exports_dir=None, eval_results=None, dry_run=None, api=None, template=None, source_url=None) -> dict:
     """Build the repo folder and upload it in one commit (or, with `dry_run=DIR`, only write it there)."""
     if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise HubError(f"--repo-id must look like ORG/NAME, got {repo_id!r}")
     if dry_run:
-        files = build_repo(model_dir, dry_run, repo_id, exports_dir, eval_results, template)
+        files = build_repo(model_dir, dry_run, repo_id, exports_dir, eval_results, template, source_url)
         return {"dry_run": str(dry_run), "files": files}
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -289,7 +292,7 @@ def push(model_dir, repo_id: str, private: bool = False, revision: Optional[str]
                        f"(nothing was uploaded; {type(error).__name__})") from None
     with tempfile.TemporaryDirectory(prefix="litedepth-push-") as staging:
         folder = Path(staging) / "repo"
-        files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results, template)
+        files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results, template, source_url)
         try:
             api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
             if revision:

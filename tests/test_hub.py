@@ -70,6 +70,14 @@ def test_card_without_exports_or_eval_flag_picks_up_metrics_and_drops_the_pi_com
     assert "reports no metrics" not in card.text and (folder / "eval_results.json").is_file()
     assert "pi_infer.py --repo-id" not in card.text and "carries no TFLite export" in card.text
     assert not {"tflite", "onnx", "raspberry-pi"} & set(card.data.tags)
+    assert "pip install -e" in card.text  # no source address known: install from a checkout
+
+
+def test_card_links_the_code_it_was_given(tmp_path):
+    url = "https://github.com/example-org/litedepth_hf"
+    push(DEFAULT_CHECKPOINT, REPO_ID, dry_run=tmp_path / "repo", source_url=url)
+    text = ModelCard.load(tmp_path / "repo" / "README.md").text
+    assert f'pip install "litedepth-hf[all] @ git+{url}"' in text
 
 
 def test_card_of_a_fine_tuned_model_names_its_start_not_scratch(tmp_path):
