@@ -1,12 +1,14 @@
 """Export LiteDepth to ONNX (through 🤗 optimum) and TFLite (through litert-torch), fp32/fp16/int8.
 
 Two graphs per format:
-- *core*: normalised `pixel_values` (1, 3, 128, 160) -> depth in metres at 1/4 resolution (1, 32, 40);
-  the host does what `LiteDepthImageProcessor` does (resize, normalise) and upsamples.
+- *core*: normalised `pixel_values` (1, 3, 128, 160) in ONNX, (1, 128, 160, 3) in TFLite -> depth in
+  metres at 1/4 resolution (1, 32, 40); the host does what `LiteDepthImageProcessor` does (resize,
+  normalise) and upsamples.
 - *full-frame* (as the paper deployed it): an RGB frame (1, H, W, 3) uint8, NHWC as cameras give it
   -> resize to 128x160 and normalisation inside the graph -> depth (1, H, W) in metres. The
   in-graph resize is plain bilinear (no antialiasing), so it differs slightly from the
-  processor's PIL resize; `export.json` records each graph's contract.
+  processor's PIL resize; the upsampling of the depth is exact bilinear at a fraction of a resize
+  kernel's cost (`IntegerBilinearUpsample`); `export.json` records each graph's contract.
 
 optimum exports the core ONNX graph with a registered `OnnxConfig` (`optimum-cli export onnx`
 works once `register_onnx_config()` ran: see `litedepth export`). optimum exports model
@@ -34,40 +36,111 @@ ONNX_OPSET = 17  # onnx2tf-compatible, and what optimum's legacy exporter path h
 
 
 class CoreGraph(nn.Module):
-    """pixel_values (B, 3, h, w) -> depth (B, h/4, w/4), metres."""
+    """pixel_values (B, 3, h, w), or (B, h, w, 3) with `channels_last` -> depth (B, h/4, w/4), metres.
 
-    def __init__(self, model):
+    TFLite graphs take channels-last input: their kernels run NHWC, so an NCHW input costs a transpose
+    on every call; ONNX keeps the `pixel_values` layout of transformers.
+    """
+
+    def __init__(self, model, channels_last: bool = False):
         super().__init__()
         self.model = model
+        self.channels_last = channels_last
 
     def forward(self, pixel_values):
+        if self.channels_last:
+            pixel_values = pixel_values.permute(0, 3, 1, 2)
         height, width = pixel_values.shape[-2:]
         return self.model(pixel_values, output_size=(height // 4, width // 4)).predicted_depth
 
 
-class FullFrameGraph(nn.Module):
-    """uint8 RGB frame (1, H, W, 3) -> depth (1, H, W) in metres (or (1, h/4, w/4) with `quarter_output`).
+def bilinear_taps(factor: int) -> torch.Tensor:
+    """(factor, 3) weights on the source pixels (i-1, i, i+1) of each of the `factor` outputs that
+    pixel i becomes under bilinear upsampling with half-pixel centres (`align_corners=False`)."""
+    taps = torch.zeros(factor, 3)
+    for phase in range(factor):
+        offset = (phase + 0.5) / factor - 0.5  # source position relative to pixel i, in (-0.5, 0.5)
+        if offset < 0:
+            taps[phase, 0], taps[phase, 1] = -offset, 1 + offset
+        else:
+            taps[phase, 1], taps[phase, 2] = 1 - offset, offset
+    return taps
 
-    Resamples before normalising, so the normalisation runs on 128x160 pixels, not the frame.
+
+class IntegerBilinearUpsample(nn.Module):
+    """(B, 1, h, w) -> (B, h*fy, w*fx): `F.interpolate(mode="bilinear", align_corners=False)` for integer
+    factors, as two 3-tap convolutions whose output channels are the sub-pixel phases.
+
+    Runtimes' generic resize kernels gather four pixels per output (~0.8 ms for 32x40 -> 480x640 in
+    TFLite, most of the full-frame graph); here each pass is a small depthwise convolution, and the
+    phase channels land in row-major order by a reshape (one transpose of the 1/4-resolution rows),
+    ~0.09 ms. Edge rows and columns are repeated, as interpolate clamps its source index.
     """
 
-    def __init__(self, model, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), quarter_output: bool = False):
+    def __init__(self, factor_y: int, factor_x: int):
         super().__init__()
-        self.model = model
-        self.input_size = tuple(model.config.image_size)
-        self.quarter_output = quarter_output
-        scale = torch.tensor([1.0 / (255.0 * s) for s in std]).view(1, 3, 1, 1)
-        self.register_buffer("scale", scale, persistent=False)
+        self.factor_y, self.factor_x = factor_y, factor_x
+        self.register_buffer("taps_y", bilinear_taps(factor_y).view(factor_y, 1, 3, 1), persistent=False)
+        self.register_buffer("taps_x", bilinear_taps(factor_x).view(factor_x, 1, 1, 3), persistent=False)
+
+    def forward(self, depth):
+        batch, _, height, width = depth.shape
+        rows = torch.cat([depth[:, :, :1], depth, depth[:, :, -1:]], dim=2)
+        rows = F.conv2d(rows, self.taps_y)  # (B, fy, h, w): phase a of row i is output row i*fy + a
+        rows = rows.permute(0, 2, 1, 3).reshape(batch, 1, height * self.factor_y, width)
+        cols = torch.cat([rows[..., :1], rows, rows[..., -1:]], dim=3)
+        cols = F.conv2d(cols, self.taps_x)  # (B, fx, H, w)
+        return cols.permute(0, 2, 3, 1).reshape(batch, height * self.factor_y, width * self.factor_x)
+
+
+class FramePreprocessing(nn.Module):
+    """uint8 (1, H, W, 3) frame -> normalised (1, 3, h, w) pixel values, float in every precision.
+
+    Resamples before normalising, so the normalisation runs on 128x160 pixels, not the frame; kept
+    float in the int8 graph too, where a quantised per-channel multiply-add costs more than the float one."""
+
+    def __init__(self, input_size, mean, std):
+        super().__init__()
+        self.input_size = tuple(input_size)
+        self.register_buffer("scale", torch.tensor([1.0 / (255.0 * s) for s in std]).view(1, 3, 1, 1),
+                             persistent=False)
         self.register_buffer("offset", -torch.tensor(mean).view(1, 3, 1, 1) / torch.tensor(std).view(1, 3, 1, 1),
                              persistent=False)
 
     def forward(self, frame):
-        height, width = frame.shape[1], frame.shape[2]
         x = frame.permute(0, 3, 1, 2).to(torch.float32)
         x = F.interpolate(x, size=self.input_size, mode="bilinear", align_corners=False)
-        x = x * self.scale + self.offset
-        size = (self.input_size[0] // 4, self.input_size[1] // 4) if self.quarter_output else (height, width)
-        return self.model(x, output_size=size).predicted_depth
+        return x * self.scale + self.offset
+
+
+class FullFrameGraph(nn.Module):
+    """uint8 RGB frame (1, H, W, 3) -> depth (1, H, W) in metres.
+
+    When the frame is an integer multiple of the 1/4-resolution map (480x640 from 32x40) and the
+    model upsamples bilinearly, the depth is clamped at 1/4 resolution and upsampled by
+    `IntegerBilinearUpsample` (the model's values wherever no pixel reaches min/max_depth: bilinear
+    weights are convex); other sizes use the model's own resize.
+    """
+
+    def __init__(self, model, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), frame_size=(480, 640)):
+        super().__init__()
+        self.model = model
+        input_size = tuple(model.config.image_size)
+        self.preprocess = FramePreprocessing(input_size, mean, std)
+        self.quarter = (input_size[0] // 4, input_size[1] // 4)
+        self.frame_size = tuple(frame_size)
+        integer = all(f % q == 0 for f, q in zip(self.frame_size, self.quarter))
+        self.upsample = None
+        if integer and model.config.upsample_mode in ("bilinear", "none"):
+            self.upsample = IntegerBilinearUpsample(*(f // q for f, q in zip(self.frame_size, self.quarter)))
+
+    def forward(self, frame):
+        if tuple(frame.shape[1:3]) != self.frame_size:
+            raise ValueError(f"frame must be (1, {self.frame_size[0]}, {self.frame_size[1]}, 3), got {tuple(frame.shape)}")
+        x = self.preprocess(frame)
+        if self.upsample is not None:
+            return self.upsample(self.model(x, output_size=self.quarter).predicted_depth[:, None])
+        return self.model(x, output_size=self.frame_size).predicted_depth
 
 
 def register_onnx_config():
@@ -115,7 +188,7 @@ def export_onnx(model, processor, out_dir: Path, frame_size=(480, 640)) -> dict:
         main_export(str(core_dir), str(Path(staging) / "onnx"), task="depth-estimation", opset=ONNX_OPSET,
                     library_name="transformers", device="cpu", do_validation=False, trust_remote_code=True)
         shutil.copy(Path(staging) / "onnx" / "model.onnx", out_dir / "model.onnx")
-    full = FullFrameGraph(model.eval(), processor.image_mean, processor.image_std).eval()
+    full = FullFrameGraph(model.eval(), processor.image_mean, processor.image_std, frame_size).eval()
     frame = torch.zeros(1, *frame_size, 3, dtype=torch.uint8)
     torch.onnx.export(full, (frame,), str(out_dir / "model_fullframe.onnx"), input_names=["frame"],
                       output_names=["depth"], opset_version=ONNX_OPSET, dynamo=False)
@@ -169,13 +242,54 @@ def _magnitude(tensors: list, quantile: float) -> float:
     return float(torch.quantile(values[:: max(1, values.numel() // 1_000_000)], quantile))
 
 
+FLOAT_MODULES = (FramePreprocessing, IntegerBilinearUpsample)
+"""Kept float in int8 graphs: int8 would round the output to 256 depth levels, and both cost less in float."""
+
+
+def _quantizer():
+    """litert-torch's PT2E quantizer (static, symmetric, per-channel int8), plus the residual adds.
+
+    Its add annotator finds adds by their `source_fn_stack`, which recent `torch.export` graphs no
+    longer carry, so no add is annotated: an add between two quantised convs still lowers to int8
+    (its neighbours' quantize/dequantize pairs enclose it), but a chain of residual blocks
+    (add -> add) stays float between DEQUANTIZE/QUANTIZE pairs. Every add outside `FLOAT_MODULES`
+    is annotated here instead.
+    """
+    from litert_torch.quantize import pt2e_quantizer
+    from litert_torch.quantize.pt2e_quantizer_utils import get_input_act_qspec, get_output_act_qspec
+    from torchao.quantization.pt2e.quantizer import QuantizationAnnotation
+
+    float_types = {f"{m.__module__}.{m.__qualname__}" for m in FLOAT_MODULES}
+
+    class LiteDepthQuantizer(pt2e_quantizer.PT2EQuantizer):
+        def annotate(self, model):
+            model = super().annotate(model)
+            config = self.global_config
+            for node in model.graph.nodes:
+                if (node.op != "call_function" or node.target is not torch.ops.aten.add.Tensor
+                        or "quantization_annotation" in node.meta
+                        or float_types & {t for _, t in node.meta.get("nn_module_stack", {}).values()}):
+                    continue
+                inputs = [arg for arg in node.args if isinstance(arg, torch.fx.Node)]
+                if len(inputs) != 2:  # adds of a constant (normalisation) are not residuals
+                    continue
+                node.meta["quantization_annotation"] = QuantizationAnnotation(
+                    input_qspec_map={arg: get_input_act_qspec(config) for arg in inputs},
+                    output_qspec=get_output_act_qspec(config), _annotated=True)
+            return model
+
+    quantizer = LiteDepthQuantizer().set_global(pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True))
+    for module in FLOAT_MODULES:  # torch.export records module types as qualified-name strings
+        quantizer.set_module_type(f"{module.__module__}.{module.__qualname__}", None)
+    return quantizer
+
+
 def _int8_config(graph, sample, calibration: list):
     """PT2E static, per-channel int8: export, insert observers, calibrate on real frames, convert."""
-    from litert_torch.quantize import pt2e_quantizer, quant_config
+    from litert_torch.quantize import quant_config
     from torchao.quantization.pt2e import quantize_pt2e
 
-    quantizer = pt2e_quantizer.PT2EQuantizer().set_global(
-        pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True))
+    quantizer = _quantizer()
     exported = torch.export.export(graph, (sample,)).module()
     prepared = quantize_pt2e.prepare_pt2e(exported, quantizer)
     with torch.no_grad():
@@ -186,22 +300,24 @@ def _int8_config(graph, sample, calibration: list):
 
 
 def export_tflite(model, processor, out_dir: Path, calibration_images: list, frame_size=(480, 640)) -> dict:
-    """`tflite/model_{fp32,fp16,int8}.tflite` and their `_fullframe` twins."""
+    """`tflite/model_{fp32,fp16,int8}.tflite` (channels-last input) and their `_fullframe` twins."""
     import litert_torch
     from litert_torch.generative.quantize import quant_recipes
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.eval()
-    pixels = torch.zeros(1, 3, *model.config.image_size)
+    pixels = torch.zeros(1, *model.config.image_size, 3)
     frame = torch.zeros(1, *frame_size, 3, dtype=torch.uint8)
     core_calibration = calibration_batches(processor, calibration_images)
+    core_calibration_nhwc = [batch.permute(0, 2, 3, 1).contiguous() for batch in core_calibration]
     frame_calibration = [torch.from_numpy(np.array(_fit(image, frame_size)))[None] for image in calibration_images]
     balanced = equalise_decoder_ranges(model, core_calibration)  # for int8 only; fp32/fp16 keep the weights as trained
     written = {}
     for name, graph_class, sample, contract, calibration in (
-        ("model", CoreGraph, pixels, _core_contract(model), core_calibration),
-        ("model_fullframe", lambda m: FullFrameGraph(m, processor.image_mean, processor.image_std), frame,
+        ("model", lambda m: CoreGraph(m, channels_last=True), pixels, _core_contract(model, True),
+         core_calibration_nhwc),
+        ("model_fullframe", lambda m: FullFrameGraph(m, processor.image_mean, processor.image_std, frame_size), frame,
          _full_contract(frame_size), frame_calibration[: len(core_calibration)]),
     ):
         graph = graph_class(model).eval()
@@ -318,10 +434,11 @@ def _fit(image, frame_size):
     return image
 
 
-def _core_contract(model) -> dict:
+def _core_contract(model, channels_last: bool = False) -> dict:
     h, w = model.config.image_size
-    return {"graph": "core", "input": {"name": "pixel_values", "shape": [1, 3, h, w], "dtype": "float32",
-                                       "layout": "NCHW", "preprocessing": "resize to HxW (bilinear), x/127.5 - 1"},
+    shape, layout = ([1, h, w, 3], "NHWC") if channels_last else ([1, 3, h, w], "NCHW")
+    return {"graph": "core", "input": {"name": "pixel_values", "shape": shape, "dtype": "float32", "layout": layout,
+                                       "preprocessing": "resize to HxW (bilinear), (x/255 - mean) / std"},
             "output": {"name": "predicted_depth", "shape": [1, h // 4, w // 4], "dtype": "float32",
                        "units": "metres", "note": "upsample to the frame size on the host"}}
 

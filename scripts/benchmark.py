@@ -1,14 +1,17 @@
 #!/usr/bin/env python
 """Latency, size and MACs of LiteDepth against its peers, on this machine's CPU, in one interleaved run.
 
-Every model gets the same 640x480 frame through its own pre-processing. LiteDepth runs in torch,
-ONNX Runtime and TFLite (fp32/int8, core and full-frame graphs); the peers - Depth-Anything-V2-Small,
-DPT (ViT-B/16 at 384), GLPN (transformers' default MiT-b0 config) and a FastDepth-style MobileNetV2
-model - are built from configs with random weights (no weights can be downloaded here: latency
-does not depend on them) and run in torch and ONNX Runtime. Rounds interleave all (model, runtime,
-threads) cells; the median is reported. Writes BENCH.md (table with ratios to LiteDepth) and
-BENCH.png (bar chart) under --out, and estimates Raspberry Pi 4 latency by scaling the paper's
-37 ms (TFLite fp32, full-frame, 1 thread assumed) by our measured ratios to that cell.
+Two timings per cell: *graph only* (the prepared input tensor in, the runtime's output tensor out)
+and *end to end* (a 640x480 uint8 frame in, depth at 640x480 out: each model's own pre-processing,
+the runtime, and the resize of its output to the frame). LiteDepth runs in torch, ONNX Runtime and
+TFLite (fp32/int8, core and full-frame graphs); the peers - Depth-Anything-V2-Small, DPT (ViT-B/16 at
+384), GLPN (transformers' default MiT-b0 config) and a FastDepth-style MobileNetV2 model - are built
+from configs with random weights (no weights can be downloaded here: latency does not depend on
+them) and run in torch and ONNX Runtime fp32, the CNN peer also in ONNX Runtime int8 (static QDQ).
+Rounds interleave all (model, runtime, timing, threads) cells; the median is reported. Writes
+BENCH.md (table with ratios to LiteDepth's int8 full-frame graph), bench.json and BENCH.png under
+--out, and estimates Raspberry Pi 4 latency by scaling the paper's 37 ms (TFLite fp32, full-frame,
+1 thread assumed) by our measured end-to-end ratios to that cell.
 """
 
 import argparse
@@ -28,6 +31,9 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_PI4_MS = 37.0
+REFERENCE = ("LiteDepth", "TFLite int8 (full-frame)")  # the "x LiteDepth" column divides by this row
+PAPER_CELL = ("LiteDepth", "TFLite fp32 (full-frame)")  # the paper's 37 ms on a Pi 4
+MODES = ("graph", "end-to-end")
 
 
 class FastDepthStyle(nn.Module):
@@ -51,30 +57,39 @@ class FastDepthStyle(nn.Module):
 
 
 def plot_bench(medians: dict, threads: int, cpu: str, path: Path) -> None:
-    """Horizontal bars of the `threads` column (log ms), values printed on the bars, LiteDepth and peers told
-    apart by a legend, the CPU named in the title. Drawn on its own Agg canvas (no global backend change)."""
+    """Horizontal bars of the `threads` columns (log ms): graph only (light) and end to end (dark) per row,
+    values on the bars, LiteDepth and peers told apart by colour, the CPU in the title. Own Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    keys = [k for k in medians if k[2] == threads]
-    figure = Figure(figsize=(9.5, 0.36 * len(keys) + 1.6))
+    rows = list(dict.fromkeys((k[0], k[1]) for k in medians if k[3] == threads))
+    figure = Figure(figsize=(10, 0.55 * len(rows) + 1.8))
     FigureCanvasAgg(figure)
     axis = figure.subplots()
-    colours = {"LiteDepth": "#e8743b", "peer": "#5b7ea4"}
-    values = [medians[k] for k in keys]
-    bars = axis.barh([f"{k[0]} - {k[1]}" for k in keys], values,
-                     color=[colours["LiteDepth" if k[0] == "LiteDepth" else "peer"] for k in keys])
-    for bar, value in zip(bars, values):
-        axis.text(bar.get_width() * 1.05, bar.get_y() + bar.get_height() / 2, f"{value:.2f} ms", va="center", fontsize=7)
+    colours = {("LiteDepth", "graph"): "#f4b183", ("LiteDepth", "end-to-end"): "#e8743b",
+               ("peer", "graph"): "#a9bfd8", ("peer", "end-to-end"): "#5b7ea4"}
+    values = []
+    for index, row in enumerate(rows):
+        family = "LiteDepth" if row[0] == "LiteDepth" else "peer"
+        for offset, mode in ((-0.2, "graph"), (0.2, "end-to-end")):
+            value = medians.get((*row, mode, threads))
+            if value is None:
+                continue
+            values.append(value)
+            axis.barh(index + offset, value, height=0.38, color=colours[(family, mode)])
+            axis.text(value * 1.05, index + offset, f"{value:.2f} ms", va="center", fontsize=6.5)
+    axis.set_yticks(range(len(rows)), [f"{name} - {runtime}" for name, runtime in rows], fontsize=8)
     axis.set_xscale("log")
-    axis.set_xlim(min(values) / 1.5, max(values) * 4)
+    axis.set_xlim(min(values) / 1.5, max(values) * 5)
     axis.set_xlabel(f"ms per 640x480 frame, {threads} thread{'s' if threads > 1 else ''}, log scale (lower is better)")
     axis.set_title(f"CPU: {cpu}", fontsize=9)
     axis.invert_yaxis()
-    axis.legend(handles=[Patch(color=colours["LiteDepth"], label="LiteDepth (this package)"),
-                         Patch(color=colours["peer"], label="peers (random weights, speed only)")],
-                loc="lower right", fontsize=8)
+    axis.legend(handles=[Patch(color=colours[("LiteDepth", "graph")], label="LiteDepth, graph only"),
+                         Patch(color=colours[("LiteDepth", "end-to-end")], label="LiteDepth, end to end"),
+                         Patch(color=colours[("peer", "graph")], label="peers, graph only (random weights)"),
+                         Patch(color=colours[("peer", "end-to-end")], label="peers, end to end")],
+                loc="lower right", fontsize=7.5)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
@@ -83,8 +98,8 @@ def replot(folder: Path, threads: int) -> None:
     """Redraw BENCH.png from a finished run's bench.json (no measurement)."""
     medians = {}
     for key, value in json.loads((folder / "bench.json").read_text()).items():
-        name, runtime, thread_count = (part.strip() for part in key.split("|"))
-        medians[(name, runtime, int(thread_count))] = value
+        name, runtime, mode, thread_count = (part.strip() for part in key.split("|"))
+        medians[(name, runtime, mode, int(thread_count))] = value
     meta = folder / "bench_meta.json"
     cpu = json.loads(meta.read_text())["cpu"] if meta.is_file() else cpu_name()
     plot_bench(medians, threads, cpu, folder / "BENCH.png")
@@ -146,14 +161,173 @@ def build_peers():
     ]
 
 
-def onnx_session(module, sample, path, threads):
+def onnx_session(path, threads):
     import onnxruntime
 
-    if not path.exists():
-        torch.onnx.export(module, (sample,), str(path), input_names=["pixel_values"], opset_version=17, dynamo=False)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def quantize_onnx(source: Path, target: Path, batches: list) -> None:
+    """Static int8 (QDQ, per-channel weights) with ONNX Runtime's quantiser, calibrated on `batches`."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{"pixel_values": batch} for batch in batches])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+
+
+def litedepth_cells(args, frame, scratch: Path, cells: dict, info: dict) -> None:
+    """LiteDepth in torch (core), ONNX Runtime and TFLite (core and full-frame graphs)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from pi_infer import DepthRunner, preprocess, resize_map
+
+    from litedepth_hf.export import CoreGraph, export_model
+    from litedepth_hf.inference import load_model, macs_and_params
+
+    exports = Path(args.exports) if args.exports else scratch / "exports"
+    if not args.exports:
+        export_model(args.model, exports, ("onnx", "tflite"), args.calibration_data)
+    model, processor = load_model(args.model)
+    size = tuple(model.config.image_size)
+    core = CoreGraph(model).eval()
+    sample = torch.from_numpy(preprocess(frame, size, processor.image_mean, processor.image_std))
+    files = {name: (exports / name).stat().st_size
+             for name in ("onnx/model.onnx", "tflite/model_fp32.tflite", "tflite/model_int8.tflite",
+                          "tflite/model_fullframe_int8.tflite")}
+    info["LiteDepth"] = (*macs_and_params(core, sample), files)
+
+    def torch_graph():
+        with torch.inference_mode():
+            return core(sample)
+
+    def torch_end_to_end():
+        x = torch.from_numpy(preprocess(frame, size, processor.image_mean, processor.image_std))
+        with torch.inference_mode():
+            return resize_map(core(x)[0].numpy(), *frame.shape[:2])
+
+    for threads in args.threads:
+        cells[("LiteDepth", "torch fp32 (core)", "graph", threads)] = (threads, torch_graph)
+        cells[("LiteDepth", "torch fp32 (core)", "end-to-end", threads)] = (threads, torch_end_to_end)
+        for name, label in (("onnx/model.onnx", "ONNX Runtime fp32 (core)"),
+                            ("onnx/model_fullframe.onnx", "ONNX Runtime fp32 (full-frame)"),
+                            ("tflite/model_fp32.tflite", "TFLite fp32 (core)"),
+                            ("tflite/model_int8.tflite", "TFLite int8 (core)"),
+                            ("tflite/model_fullframe_fp32.tflite", "TFLite fp32 (full-frame)"),
+                            ("tflite/model_fullframe_int8.tflite", "TFLite int8 (full-frame)")):
+            runner = DepthRunner(exports / name, threads)
+            prepared = runner.prepare(frame)
+            cells[("LiteDepth", label, "graph", threads)] = (None, lambda r=runner, x=prepared: r.invoke(x))
+            cells[("LiteDepth", label, "end-to-end", threads)] = (None, lambda r=runner: r(frame))
+
+
+def peer_cells(args, frame, scratch: Path, cells: dict, info: dict) -> set:
+    """Each peer in torch and ONNX Runtime fp32, the CNN peer also in ONNX Runtime int8; returns the slow ones."""
+    from pi_infer import resize_map
+
+    from litedepth_hf.inference import macs_and_params
+
+    slow = set()
+    height, width = frame.shape[:2]
+    for name, module, pre in build_peers():
+        x = torch.from_numpy(pre(frame))
+        macs, params = macs_and_params(module, x)
+        path = scratch / f"{name.split()[0]}.onnx"
+        torch.onnx.export(module, (x,), str(path), input_names=["pixel_values"], opset_version=17, dynamo=False)
+        graphs = {"ONNX Runtime fp32": path}
+        if name.startswith("FastDepth"):
+            graphs["ONNX Runtime int8"] = scratch / f"{name.split()[0]}_int8.onnx"
+            calibration = [pre(np.asarray(Image.fromarray(frame).rotate(angle))) for angle in (0, 5, -5, 10)]
+            quantize_onnx(path, graphs["ONNX Runtime int8"], calibration)
+        info[name] = (macs, params, {f"{runtime} onnx": p.stat().st_size for runtime, p in graphs.items()})
+        if not name.startswith("FastDepth"):
+            slow.add(name)
+        for threads in args.threads:
+            def torch_graph(module=module, x=x):
+                with torch.inference_mode():
+                    return module(x)
+
+            def torch_end_to_end(module=module, pre=pre):
+                with torch.inference_mode():
+                    return resize_map(module(torch.from_numpy(pre(frame)))[0].numpy(), height, width)
+
+            cells[(name, "torch fp32", "graph", threads)] = (threads, torch_graph)
+            cells[(name, "torch fp32", "end-to-end", threads)] = (threads, torch_end_to_end)
+            for runtime, graph in graphs.items():
+                session, pixels = onnx_session(graph, threads), x.numpy()
+                cells[(name, runtime, "graph", threads)] = (None, lambda s=session, p=pixels: s.run(None, {"pixel_values": p}))
+                cells[(name, runtime, "end-to-end", threads)] = (None, lambda s=session, pre=pre: resize_map(
+                    s.run(None, {"pixel_values": pre(frame)})[0][0], height, width))
+    return slow
+
+
+def measure(cells: dict, rounds: int, block: int, slow_rounds: int, slow: set) -> dict:
+    """Median ms per cell. Rounds interleave the cells (so drifts in machine speed hit all alike); in each
+    round a fast cell runs `block` + 1 times back to back and its first run is dropped, since a deployed
+    model runs frame after frame with warm caches, while single runs after a 100 M-parameter peer would
+    time cache refills. The slow peers run once per round, in the first `slow_rounds` rounds."""
+    timings = {key: [] for key in cells}
+    for torch_threads, call in cells.values():  # warm-up
+        if torch_threads:
+            torch.set_num_threads(torch_threads)
+        call()
+    for round_index in range(rounds):
+        for key, (torch_threads, call) in cells.items():
+            if key[0] in slow and round_index >= slow_rounds:
+                continue
+            if torch_threads:
+                torch.set_num_threads(torch_threads)
+            repeats = 1 if key[0] in slow else block + 1
+            for repeat in range(repeats):
+                start = time.perf_counter()
+                call()
+                if repeat or repeats == 1:
+                    timings[key].append((time.perf_counter() - start) * 1000)
+        print(f"round {round_index + 1}/{rounds}", end="\r", flush=True)
+    return {key: statistics.median(values) for key, values in timings.items()}
+
+
+def report(medians: dict, info: dict, args, slow: set) -> str:
+    """BENCH.md: one row per (model, runtime), graph-only and end-to-end columns per thread count."""
+    columns = [(mode, t) for mode in MODES for t in args.threads]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {cpu_name()} ({platform.machine()}, {cores} cores visible to "
+             f"this process), Python {platform.python_version()}, torch {torch.__version__}. Median of {args.rounds * args.block} "
+             f"timed runs per cell: {args.rounds} interleaved rounds of {args.block} back-to-back runs after one untimed "
+             f"(warm caches, as in a frame loop); {', '.join(sorted(slow)) or 'none'}: one run in each of "
+             f"{args.slow_rounds} rounds.",
+             "",
+             "*graph* = the runtime alone: the prepared input tensor in, its output tensor out. *end to end* = a "
+             "640x480 uint8 frame in, depth at 640x480 out (each model's own pre-processing, the runtime, and the "
+             "resize of its output to the frame). (x) = ratio to LiteDepth's TFLite int8 full-frame graph in the "
+             "same column. Peers have random weights (speed only). LiteDepth's core graphs take 128x160 normalised "
+             "pixels and return 32x40 depth; its full-frame graphs take the frame and return full-size depth.",
+             "", "| model | runtime | params | MACs | " + " | ".join(f"{m} {t} thr ms (x)" for m, t in columns) + " |",
+             "|---|---|---|---|" + "---|" * len(columns)]
+    for name, runtime in dict.fromkeys((k[0], k[1]) for k in medians):
+        macs, params, _ = info[name]
+        row = [f"{medians[(name, runtime, m, t)]:.2f} ({medians[(name, runtime, m, t)] / medians[(*REFERENCE, m, t)]:.1f}x)"
+               for m, t in columns]
+        lines.append(f"| {name} | {runtime} | {params / 1e6:.2f} M | {macs / 1e9:.3f} G | " + " | ".join(row) + " |")
+    sizes = {f"{name}: {file}": size for name, (_, _, files) in info.items() for file, size in files.items()}
+    lines += ["", "File sizes: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sizes.items())]
+    first = args.threads[0]
+    paper = medians[(*PAPER_CELL, "end-to-end", first)]
+    estimates = [f"{name} {runtime}: ~{PAPER_PI4_MS * medians[(name, runtime, 'end-to-end', first)] / paper:.0f} ms"
+                 for name, runtime in dict.fromkeys((k[0], k[1]) for k in medians)
+                 if name == "LiteDepth" or "ONNX" in runtime]
+    lines += ["", f"Raspberry Pi 4 estimate ({first} thread, end to end): the paper measured {PAPER_PI4_MS:.0f} ms for "
+              "LiteDepth's full-frame TFLite fp32 graph. Assuming every cell keeps its ratio to that cell from this "
+              "CPU to a Pi 4 (rough: memory-bound ViTs likely fare worse on a Pi), Pi 4 time = 37 ms x ratio: "
+              + "; ".join(estimates) + "."]
+    return "\n".join(lines) + "\n"
 
 
 def main():
@@ -162,115 +336,31 @@ def main():
     parser.add_argument("--exports", default=None, help="`litedepth export` folder (default: export to a temp dir)")
     parser.add_argument("--calibration-data", default=str(ROOT.parent / "shared" / "data" / "tum_fr1_rpy"))
     parser.add_argument("--image", default=str(ROOT / "examples" / "tum_cabinet.jpg"))
-    parser.add_argument("--runs", type=int, default=30, help="rounds for fast models (LiteDepth, FastDepth)")
-    parser.add_argument("--slow-runs", type=int, default=5, help="rounds for the transformer peers")
+    parser.add_argument("--rounds", type=int, default=60, help="interleaved rounds (fast models: --block runs each)")
+    parser.add_argument("--block", type=int, default=5, help="timed back-to-back runs of a fast cell per round")
+    parser.add_argument("--slow-rounds", type=int, default=5, help="rounds for the transformer peers (one run each)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-peers", action="store_true", help="LiteDepth only")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmark"))
     parser.add_argument("--replot", action="store_true", help="only redraw OUT/BENCH.png from OUT/bench.json")
     args = parser.parse_args()
-    if args.replot:
-        replot(Path(args.out), args.threads[0])
-        print(f"redrew {Path(args.out) / 'BENCH.png'} from bench.json")
-        return
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from pi_infer import DepthRunner, preprocess
-
-    from litedepth_hf.export import CoreGraph, export_model
-    from litedepth_hf.inference import load_model, macs_and_params
-
     out = Path(args.out)
+    if args.replot:
+        replot(out, args.threads[0])
+        print(f"redrew {out / 'BENCH.png'} from bench.json")
+        return
     out.mkdir(parents=True, exist_ok=True)
-    scratch_dir = tempfile.TemporaryDirectory(prefix="litedepth-bench-")  # exports and peer graphs: removed at exit
-    scratch = Path(scratch_dir.name)
-    exports = Path(args.exports) if args.exports else scratch / "exports"
-    if not args.exports:
-        export_model(args.model, exports, ("onnx", "tflite"), args.calibration_data)
     frame = np.asarray(Image.open(args.image).convert("RGB").resize((640, 480)))
-    model, processor = load_model(args.model)
-    sample = torch.from_numpy(preprocess(frame, tuple(model.config.image_size)))
-    core = CoreGraph(model).eval()
-
-    cells = {}  # (model, runtime, threads) -> callable
-    info = {"LiteDepth": (*macs_and_params(core, sample), {})}
-    for threads in args.threads:
-        def torch_call(threads=threads):
-            torch.set_num_threads(threads)
-            with torch.inference_mode():
-                core(torch.from_numpy(preprocess(frame, tuple(model.config.image_size))))
-        cells[("LiteDepth", "torch fp32 (core)", threads)] = torch_call
-        for name, label in (("onnx/model.onnx", "ONNX Runtime fp32 (core)"),
-                            ("onnx/model_fullframe.onnx", "ONNX Runtime fp32 (full-frame)"),
-                            ("tflite/model_fp32.tflite", "TFLite fp32 (core)"),
-                            ("tflite/model_int8.tflite", "TFLite int8 (core)"),
-                            ("tflite/model_fullframe_fp32.tflite", "TFLite fp32 (full-frame)"),
-                            ("tflite/model_fullframe_int8.tflite", "TFLite int8 (full-frame)")):
-            runner = DepthRunner(exports / name, threads)
-            cells[("LiteDepth", label, threads)] = lambda runner=runner: runner(frame)
-    for name in ("onnx/model.onnx", "tflite/model_fp32.tflite", "tflite/model_int8.tflite"):
-        info["LiteDepth"][2][name] = (exports / name).stat().st_size
-
-    slow = set()
-    if not args.no_peers:
-        for name, module, pre in build_peers():
-            x = torch.from_numpy(pre(frame))
-            macs, params = macs_and_params(module, x)
-            path = scratch / f"{name.split()[0]}.onnx"
-            info[name] = (macs, params, {})
-            if name.startswith(("Depth-Anything", "DPT")):
-                slow.add(name)
-            for threads in args.threads:
-                def torch_call(module=module, pre=pre, threads=threads):
-                    torch.set_num_threads(threads)
-                    with torch.inference_mode():
-                        module(torch.from_numpy(pre(frame)))
-                session = onnx_session(module, x, path, threads)
-                cells[(name, "torch fp32", threads)] = torch_call
-                cells[(name, "ONNX Runtime fp32", threads)] = lambda s=session, pre=pre: s.run(None, {
-                    "pixel_values": pre(frame)})
-            info[name][2]["onnx"] = path.stat().st_size
-
-    timings = {key: [] for key in cells}
-    for call in cells.values():  # warm-up
-        call()
-    for round_index in range(args.runs):
-        for key, call in cells.items():
-            if key[0] in slow and round_index >= args.slow_runs:
-                continue
-            start = time.perf_counter()
-            call()
-            timings[key].append((time.perf_counter() - start) * 1000)
-        print(f"round {round_index + 1}/{args.runs}", end="\r", flush=True)
-    medians = {key: statistics.median(values) for key, values in timings.items()}
-    reference = {t: medians[("LiteDepth", "TFLite fp32 (full-frame)", t)] for t in args.threads}
-
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {cpu_name()} ({platform.machine()}) "
-             f"({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores visible), Python {platform.python_version()}, torch {torch.__version__}. "
-             f"Median of {args.runs} interleaved rounds ({args.slow_runs} for {', '.join(sorted(slow)) or 'none'}); "
-             "one 640x480 frame, each model's own pre-processing included. Peers have random weights (speed only).",
-             "", "| model | runtime | params | MACs | " + " | ".join(f"{t} thr ms (x LiteDepth)" for t in args.threads)
-             + " |", "|---|---|---|---|" + "---|" * len(args.threads)]
-    for (name, runtime, threads) in [k for k in cells if k[2] == args.threads[0]]:
-        macs, params, _ = info[name]
-        row = [f"{medians[(name, runtime, t)]:.2f} ({medians[(name, runtime, t)] / reference[t]:.1f}x)"
-               for t in args.threads]
-        lines.append(f"| {name} | {runtime} | {params / 1e6:.2f} M | {macs / 1e9:.3f} G | " + " | ".join(row) + " |")
-    sizes = {f"{name}: {file}": size for name, (_, _, files) in info.items() for file, size in files.items()}
-    lines += ["", "File sizes: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sizes.items())]
-    first = args.threads[0]
-    estimates = [f"{name} {runtime}: ~{PAPER_PI4_MS * medians[(name, runtime, first)] / reference[first]:.0f} ms"
-                 for name, runtime, t in cells if t == first and (name == "LiteDepth" or "ONNX" in runtime)]
-    lines += ["", f"Raspberry Pi 4 estimate ({first} thread): the paper measured {PAPER_PI4_MS:.0f} ms for LiteDepth's "
-              "full-frame TFLite fp32 graph. Assuming every cell keeps its ratio to that cell from this CPU to a "
-              "Pi 4 (rough: memory-bound ViTs likely fare worse on a Pi), Pi 4 time = 37 ms x ratio: "
-              + "; ".join(estimates) + "."]
-    table = "\n".join(lines) + "\n"
+    cells, info = {}, {}  # (model, runtime, mode, threads) -> (torch threads or None, call)
+    with tempfile.TemporaryDirectory(prefix="litedepth-bench-") as scratch:  # exports and peer graphs
+        litedepth_cells(args, frame, Path(scratch), cells, info)
+        slow = set() if args.no_peers else peer_cells(args, frame, Path(scratch), cells, info)
+        medians = measure(cells, args.rounds, args.block, args.slow_rounds, slow)
+    table = report(medians, info, args, slow)
     (out / "BENCH.md").write_text(table)
-    (out / "bench.json").write_text(json.dumps({f"{k[0]} | {k[1]} | {k[2]}": v for k, v in medians.items()}, indent=2))
+    (out / "bench.json").write_text(json.dumps({" | ".join(map(str, k)): v for k, v in medians.items()}, indent=2))
     (out / "bench_meta.json").write_text(json.dumps({"cpu": cpu_name(), "date": time.strftime("%Y-%m-%d")}, indent=2))
     print("\n" + table)
-
     plot_bench(medians, args.threads[0], cpu_name(), out / "BENCH.png")
     print(f"wrote {out / 'BENCH.md'}, {out / 'BENCH.png'}")
 

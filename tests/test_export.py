@@ -39,7 +39,8 @@ def test_every_file_and_its_contract(exported):
     out, manifest = exported
     assert sorted(manifest["files"]) == sorted(EXPECTED)
     on_disk = json.loads((out / "export.json").read_text())
-    assert on_disk["files"]["tflite/model_int8.tflite"]["input"]["shape"] == [1, 3, 128, 160]
+    assert on_disk["files"]["onnx/model.onnx"]["input"]["shape"] == [1, 3, 128, 160]
+    assert on_disk["files"]["tflite/model_int8.tflite"]["input"]["shape"] == [1, 128, 160, 3]  # TFLite runs NHWC
     assert on_disk["files"]["tflite/model_fullframe_fp32.tflite"]["input"]["dtype"] == "uint8"
     for name in EXPECTED:
         assert (out / name).stat().st_size == on_disk["files"][name]["bytes"] > 100_000
@@ -74,7 +75,7 @@ def test_fp32_full_frame_graphs_match_their_torch_graph(exported, torch_model, d
     assert runner.full_frame
     for frame in dev_frames[0][:3]:
         with torch.no_grad():
-            expected = graph(torch.from_numpy(frame)[None])[0].numpy()
+            expected = graph(torch.from_numpy(frame.copy())[None])[0].numpy()
         depth = runner(frame)
         assert np.abs(depth - expected).max() <= 1e-4 * expected.max()
 
@@ -111,6 +112,48 @@ def test_decoder_equalisation_keeps_the_function_and_balances_the_concats(torch_
             skip = float(features[2 - level].abs().max())
             assert produced < 2.0 * skip, (level, produced, skip)  # trained weights: 4-12x at every level
     assert torch.equal(model.decoder.fuse32.weight, load_model(DEFAULT_CHECKPOINT)[0].decoder.fuse32.weight)
+
+
+@pytest.mark.parametrize("factors, low", [((15, 16), (32, 40)), ((3, 5), (7, 9)), ((1, 2), (4, 4))])
+def test_integer_upsampling_is_bilinear_interpolation(factors, low):
+    """The convolutional upsampler of the full-frame graphs and the Pi script's numpy twin both equal
+    torch's bilinear interpolate (half-pixel centres, clamped edges) to float rounding."""
+    from litedepth_hf.export import IntegerBilinearUpsample, bilinear_taps
+
+    pi = load_script()
+    depth = torch.rand(2, 1, *low) * 9.5 + 0.5
+    size = (low[0] * factors[0], low[1] * factors[1])
+    expected = torch.nn.functional.interpolate(depth, size=size, mode="bilinear", align_corners=False)[:, 0]
+    assert torch.allclose(IntegerBilinearUpsample(*factors)(depth), expected, atol=1e-4)  # 0.1 mm
+    assert np.allclose(pi.upsample_integer(depth[0, 0].numpy(), *factors), expected[0].numpy(), atol=1e-4)
+    assert np.allclose(pi.resize_map(depth[0, 0].numpy(), *size), expected[0].numpy(), atol=1e-4)
+    for factor in factors:
+        assert np.array_equal(pi.bilinear_taps(factor), bilinear_taps(factor).numpy())
+
+
+def test_graphs_keep_work_off_the_full_frame(exported):
+    """Issue 15: no layout transposes on the TFLite inputs, no resize kernel at frame size (the upsampler's
+    convolutions instead), int8 graphs int8 from their one QUANTIZE to their one DEQUANTIZE (residual adds
+    included), float depth out of the int8 graph (more levels than int8 has)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    for name in ("model_fp32", "model_int8", "model_fullframe_fp32", "model_fullframe_int8"):
+        data = (exported[0] / "tflite" / f"{name}.tflite").read_bytes()
+        model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+        graph = model.subgraphs[0]
+        ops = [(names[max(model.operatorCodes[op.opcodeIndex].builtinCode,
+                          model.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode)],
+                tuple(graph.tensors[op.inputs[0]].shape), tuple(graph.tensors[op.outputs[0]].shape))
+               for op in graph.operators]
+        first_transpose = next((i for i, op in enumerate(ops) if op[0] == "TRANSPOSE"), len(ops))
+        assert first_transpose > len(ops) // 2, (name, ops[:first_transpose + 1])  # only the upsampler's, late
+        assert not [op for op in ops if op[0] == "RESIZE_BILINEAR" and op[2][1] * op[2][2] > 128 * 160], name
+        if "int8" in name:
+            assert [op[0] for op in ops].count("DEQUANTIZE") == 1, name
+    runner = load_script().DepthRunner(exported[0] / "tflite/model_fullframe_int8.tflite", threads=1)
+    frame = np.asarray(Image.open(ROOT / "examples" / "tum_cabinet.jpg").convert("RGB").resize((640, 480)))
+    assert len(np.unique(runner(frame))) > 5000
 
 
 def test_int8_fits_half_a_megabyte(exported):
