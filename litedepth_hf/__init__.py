@@ -13,12 +13,12 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 SYNTHETIC_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-synth")
-"""Trained from scratch here on 20,000 rendered rooms only, distilled from a wider teacher trained on the same
-renders (see its README): the embedded default, and the starting point for fine-tuning on one's own frames."""
+"""Trained from scratch here on 20,000 rendered rooms only (see its README): the embedded default, and the
+starting point for fine-tuning on one's own frames."""
 DEFAULT_CHECKPOINT = SYNTHETIC_CHECKPOINT
 """The embedded default (chosen by the rule in docs/training.md: lowest overall dev si-RMSE)."""
 DESK_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
-"""The previous default: trained from scratch here on 120 real frames of one desk (TUM freiburg1_rpy)."""
+"""Trained from scratch here on 120 real frames of one desk (TUM freiburg1_rpy)."""
 
 _CLASSES = {
     "LiteDepthConfig": "configuration_litedepth",

@@ -53,7 +53,7 @@ def test_card_parses_and_carries_the_evaluation_to_the_digit(repo):
     assert f"{expected['si_rmse']:.4f}" in card.text and repr(expected["si_rmse"]) not in card.text
     assert "../shared" not in card.text and "pip install litedepth-hf`" not in card.text
     assert "rendered by `litedepth synth` (generated, CC0-1.0)" in card.text  # what the default saw
-    assert "distilled from: `teacher20000`" in card.text and "/root" not in card.text
+    assert "distilled from" not in card.text and "/root" not in card.text  # the default had no teacher
     for section in ("trained from scratch", "Intended use", "pi_infer.py", "model_int8.tflite", "li2022litedepth",
                     "sturm2012tum", "sample_depth.png"):
         assert section in card.text
@@ -91,6 +91,17 @@ def test_card_of_a_fine_tuned_model_names_its_start_not_scratch(tmp_path):
     text = (tmp_path / "repo" / "README.md").read_text()
     assert "Training started from `litedepth-synth`" in text and "trained from scratch" not in text
     assert "/home/someone" not in text
+
+
+def test_card_of_a_distilled_model_names_its_teacher_by_folder_only(tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_CHECKPOINT, model)
+    run = json.loads((model / "training_run.json").read_text())
+    run["script_args"]["teacher_name_or_path"] = "/root/work/runs/curve/teacher20000"
+    (model / "training_run.json").write_text(json.dumps(run))
+    push(model, REPO_ID, dry_run=tmp_path / "repo")
+    text = (tmp_path / "repo" / "README.md").read_text()
+    assert "distilled from: `teacher20000`" in text and "/root" not in text
 
 
 def test_bad_eval_results_is_one_line_and_writes_nothing(tmp_path):
