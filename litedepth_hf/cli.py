@@ -206,8 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write OUT/onnx/model.onnx and model_fullframe.onnx (via optimum), "
         "OUT/tflite/model_{fp32,fp16,int8}.tflite and their _fullframe twins (via litert-torch), "
         "and OUT/export.json with each graph's inputs and outputs. Core graphs take normalised "
-        "128x160 pixels and return depth at 1/4 resolution; full-frame graphs take a uint8 HxWx3 frame "
-        "and return depth at frame resolution. int8 is static per-channel, calibrated on --calibration-data.",
+        "128x160 pixels (NCHW in ONNX, NHWC in TFLite) and return depth at 1/4 resolution; full-frame graphs "
+        "take a uint8 HxWx3 frame and return depth at frame resolution. int8 is static per-channel, "
+        "calibrated on --calibration-data.",
         epilog="example:\n  litedepth export runs/litedepth --out exports --calibration-data ../shared/data/tum_fr1_rpy",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
