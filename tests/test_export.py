@@ -131,6 +131,27 @@ def test_integer_upsampling_is_bilinear_interpolation(factors, low):
         assert np.array_equal(pi.bilinear_taps(factor), bilinear_taps(factor).numpy())
 
 
+@pytest.mark.parametrize("frame_size, integer", [((480, 640), True), ((256, 320), True), ((720, 1280), False)])
+def test_full_frame_graph_matches_the_model_at_any_frame_size(torch_model, frame_size, integer):
+    """Integer multiples of the 1/4 map take the convolutional upsampler, other sizes the model's resize; both
+    give the model's own depth (no pixel here reaches min/max_depth, where clamp order could differ)."""
+    from litedepth_hf.export import FramePreprocessing, FullFrameGraph
+
+    model, processor = torch_model
+    graph = FullFrameGraph(model, processor.image_mean, processor.image_std, frame_size).eval()
+    assert (graph.upsample is not None) == integer
+    frame = np.asarray(Image.open(ROOT / "examples" / "tum_cabinet.jpg").convert("RGB").resize(frame_size[::-1]))
+    frame = torch.from_numpy(frame.copy())[None]
+    pixels = FramePreprocessing(model.config.image_size, processor.image_mean, processor.image_std)(frame)
+    with torch.no_grad():
+        depth = graph(frame)
+        expected = model(pixels, output_size=frame_size).predicted_depth
+    assert depth.shape == (1, *frame_size)
+    assert torch.allclose(depth, expected, atol=1e-4)
+    with pytest.raises(ValueError, match="frame must be"):
+        graph(torch.zeros(1, 100, 100, 3, dtype=torch.uint8))
+
+
 def test_graphs_keep_work_off_the_full_frame(exported):
     """Issue 15: no layout transposes on the TFLite inputs, no resize kernel at frame size (the upsampler's
     convolutions instead), int8 graphs int8 from their one QUANTIZE to their one DEQUANTIZE (residual adds
