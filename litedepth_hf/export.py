@@ -71,10 +71,11 @@ class IntegerBilinearUpsample(nn.Module):
     """(B, 1, h, w) -> (B, h*fy, w*fx): `F.interpolate(mode="bilinear", align_corners=False)` for integer
     factors, as two 3-tap convolutions whose output channels are the sub-pixel phases.
 
-    Runtimes' generic resize kernels gather four pixels per output (~0.8 ms for 32x40 -> 480x640 in
-    TFLite, most of the full-frame graph); here each pass is a small depthwise convolution, and the
-    phase channels land in row-major order by a reshape (one transpose of the 1/4-resolution rows),
-    ~0.09 ms. Edge rows and columns are repeated, as interpolate clamps its source index.
+    Runtimes' generic resize kernels gather four pixels per output (0.95 ms fp32 / 1.1 ms int8 for
+    32x40 -> 480x640 in TFLite, most of the full-frame graph: docs/benchmark/PROFILE.md); here each pass
+    is a small depthwise convolution, and the phase channels land in row-major order by a reshape (one
+    transpose of the 1/4-resolution rows), 0.09-0.12 ms. Edge rows and columns are repeated, as
+    interpolate clamps its source index.
     """
 
     def __init__(self, factor_y: int, factor_x: int):
@@ -129,10 +130,10 @@ class FullFrameGraph(nn.Module):
         self.preprocess = FramePreprocessing(input_size, mean, std)
         self.quarter = (input_size[0] // 4, input_size[1] // 4)
         self.frame_size = tuple(frame_size)
-        integer = all(f % q == 0 for f, q in zip(self.frame_size, self.quarter))
-        self.upsample = None
-        if integer and model.config.upsample_mode in ("bilinear", "none"):
-            self.upsample = IntegerBilinearUpsample(*(f // q for f, q in zip(self.frame_size, self.quarter)))
+        factors = [f // q for f, q in zip(self.frame_size, self.quarter)]
+        integer = all(f * q == size for f, q, size in zip(factors, self.quarter, self.frame_size))
+        bilinear = model.config.upsample_mode in ("bilinear", "none")
+        self.upsample = IntegerBilinearUpsample(*factors) if integer and bilinear else None
 
     def forward(self, frame):
         if tuple(frame.shape[1:3]) != self.frame_size:
@@ -259,7 +260,7 @@ def _quantizer():
     from litert_torch.quantize.pt2e_quantizer_utils import get_input_act_qspec, get_output_act_qspec
     from torchao.quantization.pt2e.quantizer import QuantizationAnnotation
 
-    float_types = {f"{m.__module__}.{m.__qualname__}" for m in FLOAT_MODULES}
+    float_types = {f"{m.__module__}.{m.__qualname__}" for m in FLOAT_MODULES}  # how torch.export names types
 
     class LiteDepthQuantizer(pt2e_quantizer.PT2EQuantizer):
         def annotate(self, model):
@@ -279,8 +280,8 @@ def _quantizer():
             return model
 
     quantizer = LiteDepthQuantizer().set_global(pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True))
-    for module in FLOAT_MODULES:  # torch.export records module types as qualified-name strings
-        quantizer.set_module_type(f"{module.__module__}.{module.__qualname__}", None)
+    for module_type in float_types:
+        quantizer.set_module_type(module_type, None)
     return quantizer
 
 

@@ -184,10 +184,28 @@ def quantize_onnx(source: Path, target: Path, batches: list) -> None:
                     activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
 
 
+def torch_calls(module, pre, frame) -> tuple:
+    """(graph only, end to end) calls of a torch depth model: its prepared tensor in, or the frame in and depth
+    at the frame's size out (`pre`: frame -> numpy input)."""
+    from pi_infer import resize_map
+
+    pixels = torch.from_numpy(pre(frame))
+
+    def graph():
+        with torch.inference_mode():
+            return module(pixels)
+
+    def end_to_end():
+        with torch.inference_mode():
+            return resize_map(module(torch.from_numpy(pre(frame)))[0].numpy(), *frame.shape[:2])
+
+    return graph, end_to_end
+
+
 def litedepth_cells(args, frame, scratch: Path, cells: dict, info: dict) -> None:
     """LiteDepth in torch (core), ONNX Runtime and TFLite (core and full-frame graphs)."""
     sys.path.insert(0, str(ROOT / "scripts"))
-    from pi_infer import DepthRunner, preprocess, resize_map
+    from pi_infer import DepthRunner, preprocess
 
     from litedepth_hf.export import CoreGraph, export_model
     from litedepth_hf.inference import load_model, macs_and_params
@@ -204,15 +222,8 @@ def litedepth_cells(args, frame, scratch: Path, cells: dict, info: dict) -> None
                           "tflite/model_fullframe_int8.tflite")}
     info["LiteDepth"] = (*macs_and_params(core, sample), files)
 
-    def torch_graph():
-        with torch.inference_mode():
-            return core(sample)
-
-    def torch_end_to_end():
-        x = torch.from_numpy(preprocess(frame, size, processor.image_mean, processor.image_std))
-        with torch.inference_mode():
-            return resize_map(core(x)[0].numpy(), *frame.shape[:2])
-
+    torch_graph, torch_end_to_end = torch_calls(
+        core, lambda rgb: preprocess(rgb, size, processor.image_mean, processor.image_std), frame)
     for threads in args.threads:
         cells[("LiteDepth", "torch fp32 (core)", "graph", threads)] = (threads, torch_graph)
         cells[("LiteDepth", "torch fp32 (core)", "end-to-end", threads)] = (threads, torch_end_to_end)
@@ -242,22 +253,15 @@ def peer_cells(args, frame, scratch: Path, cells: dict, info: dict) -> set:
         path = scratch / f"{name.split()[0]}.onnx"
         torch.onnx.export(module, (x,), str(path), input_names=["pixel_values"], opset_version=17, dynamo=False)
         graphs = {"ONNX Runtime fp32": path}
-        if name.startswith("FastDepth"):
+        if name.startswith("FastDepth"):  # the CNN peer: also int8
             graphs["ONNX Runtime int8"] = scratch / f"{name.split()[0]}_int8.onnx"
             calibration = [pre(np.asarray(Image.fromarray(frame).rotate(angle))) for angle in (0, 5, -5, 10)]
             quantize_onnx(path, graphs["ONNX Runtime int8"], calibration)
-        info[name] = (macs, params, {f"{runtime} onnx": p.stat().st_size for runtime, p in graphs.items()})
-        if not name.startswith("FastDepth"):
+        else:
             slow.add(name)
+        info[name] = (macs, params, {f"{runtime} onnx": p.stat().st_size for runtime, p in graphs.items()})
+        torch_graph, torch_end_to_end = torch_calls(module, pre, frame)
         for threads in args.threads:
-            def torch_graph(module=module, x=x):
-                with torch.inference_mode():
-                    return module(x)
-
-            def torch_end_to_end(module=module, pre=pre):
-                with torch.inference_mode():
-                    return resize_map(module(torch.from_numpy(pre(frame)))[0].numpy(), height, width)
-
             cells[(name, "torch fp32", "graph", threads)] = (threads, torch_graph)
             cells[(name, "torch fp32", "end-to-end", threads)] = (threads, torch_end_to_end)
             for runtime, graph in graphs.items():

@@ -145,8 +145,8 @@ def bilinear_taps(factor: int) -> np.ndarray:
 
 
 def upsample_integer(depth: np.ndarray, factor_y: int, factor_x: int) -> np.ndarray:
-    """Bilinear upsampling by integer factors as two 3-tap passes: ~8x faster than PIL's float resize
-    for 32x40 -> 480x640 (0.3 vs 2.5 ms), the same values to float rounding."""
+    """Bilinear upsampling by integer factors as two 3-tap passes: faster than PIL's float resize for
+    32x40 -> 480x640 (0.31 vs 0.49 ms, docs/benchmark/PROFILE.md), the same values to float rounding."""
     padded = np.pad(depth, 1, mode="edge")
     rows = np.stack([padded[:-2], padded[1:-1], padded[2:]], -1)  # (h, w+2, 3)
     rows = np.einsum("ijk,ak->iaj", rows, bilinear_taps(factor_y)).reshape(-1, padded.shape[1])

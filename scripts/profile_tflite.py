@@ -45,8 +45,7 @@ def op_names(model) -> list:
     for op in subgraph.operators:
         code = model.operatorCodes[op.opcodeIndex]
         output = subgraph.tensors[op.outputs[0]]
-        rows.append((names[max(code.builtinCode, code.deprecatedBuiltinCode)], tuple(int(v) for v in output.shape),
-                     output.type))
+        rows.append((names[max(code.builtinCode, code.deprecatedBuiltinCode)], tuple(int(v) for v in output.shape)))
     return rows
 
 
@@ -97,8 +96,8 @@ def timed(calls: list, rounds: int, block: int = 25) -> list:
 
 def stages(ops: list) -> list:
     """pre-processing (before the first convolution's PAD/CONV), network, upsampling (after the last CONV_2D)."""
-    first = next(i for i, (name, _, _) in enumerate(ops) if name in ("PAD", "CONV_2D"))
-    last = max(i for i, (name, _, _) in enumerate(ops) if name == "CONV_2D")
+    first = next(i for i, (name, _) in enumerate(ops) if name in ("PAD", "CONV_2D"))
+    last = max(i for i, (name, _) in enumerate(ops) if name == "CONV_2D")
     return ["pre-processing" if i < first else "upsampling + output" if i > last else "network" for i in range(len(ops))]
 
 
@@ -112,7 +111,7 @@ def profile(path: Path, threads: int, rounds: int, builtin: bool = False) -> lis
     lines = [f"### `{path.name}`, {kernels}: {medians[-1]:.3f} ms in all, {len(ops)} ops", ""]
     by_stage, by_type = defaultdict(float), defaultdict(lambda: [0, 0.0])
     labels = stages(ops)
-    for (name, _, _), cost, stage in zip(ops, costs, labels):
+    for (name, _), cost, stage in zip(ops, costs, labels):
         by_stage[stage] += cost
         by_type[name][0] += 1
         by_type[name][1] += cost
@@ -123,7 +122,7 @@ def profile(path: Path, threads: int, rounds: int, builtin: bool = False) -> lis
               sorted(by_type.items(), key=lambda item: -item[1][1])]
     lines += ["", "<details><summary>op by op</summary>", "", "| # | op | output | stage | ms |", "|---|---|---|---|---|"]
     lines += [f"| {k} | {name} | {'x'.join(map(str, shape[1:]))} | {stage} | {cost:.3f} |"
-              for k, ((name, shape, _), cost, stage) in enumerate(zip(ops, costs, labels))]
+              for k, ((name, shape), cost, stage) in enumerate(zip(ops, costs, labels))]
     lines += ["", "</details>", ""]
     print("\n".join(lines[:12]))
     return lines
