@@ -803,7 +803,10 @@ class Renderer:
                                     "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": 0.8}}}
         template["point"] = {"type": "point", "position": [0, -40, 0], "intensity": {"type": "rgb", "value": 0.0}}
         template["spot"] = {"type": "spot", "intensity": {"type": "rgb", "value": 0.0}, "cutoff_angle": 40.0}
-        self.scene = mi.load_dict(template)
+        # optimize=False: Mitsuba's merging of identical objects (our light slots are identical until
+        # posed) ordered the emitters by memory address, so in ~1 process in 10 light sampling drew
+        # another realisation and colour bytes differed between runs (measured; 46/46 equal without it)
+        self.scene = mi.load_dict(template, parallel=False, optimize=False)
         self.params = mi.traverse(self.scene)
         # light sampling only (no BSDF samples): half the cost of the default at the same grain
         colour = {"type": "direct", "emitter_samples": 1, "bsdf_samples": 0}
@@ -935,8 +938,7 @@ def _init_worker(config: SynthConfig):
 
     photos = texture_photos(config.textures) if config.textures else []
     _WORKER["renderer"] = Renderer(config, texture_pool(config.seed, 256, photos))
-    # one thread per process, so no pixel depends on how threads are scheduled; processes give the
-    # parallelism (colour still differed once between two template instances in one process: see docs)
+    # one thread per process, so no pixel depends on how threads are scheduled; processes give the parallelism
     dr.set_thread_count(1)
 
 

@@ -1,5 +1,6 @@
 """Training with 🤗 Trainer: augmented RGB-D datasets, the multi-term loss, metrics and curves."""
 
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Optional
@@ -180,6 +181,37 @@ class LossStateCallback(TrainerCallback):
             if folder.is_dir():
                 save_file({k: v.detach().cpu().contiguous() for k, v in self.loss_fn.state_dict().items()},
                           str(folder / LOSS_STATE_FILE))
+
+
+class TimeBudgetCallback(TrainerCallback):
+    """Ends training cleanly (the model is still saved) once `minutes` of training have passed, and
+    prints the steady step rate (steps after the first 20, which carry start-up costs).
+
+    Why: rented machines stop at a hard limit, and a run killed there keeps nothing. The learning
+    rate still follows `max_steps`, so size `max_steps` from the printed rate: this is the net.
+    """
+
+    def __init__(self, minutes: float):
+        self.seconds = float(minutes) * 60.0
+        self.start = self.mark = None
+        self.mark_step = 20
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = time.monotonic()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.monotonic()
+        if state.global_step == self.mark_step:
+            self.mark = now
+        if self.start is not None and now - self.start > self.seconds and not control.should_training_stop:
+            print(f"time budget of {self.seconds / 60:.1f} min reached at step {state.global_step}: stopping")
+            control.should_training_stop = True
+        return control
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.mark is not None and state.global_step > self.mark_step:
+            rate = (state.global_step - self.mark_step) / max(time.monotonic() - self.mark, 1e-9)
+            print(f"steady rate: {rate:.3f} steps/s")
 
 
 def make_compute_metrics(runtime_ms: Optional[float] = None):

@@ -32,7 +32,8 @@ from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation, LiteDepth
 from litedepth_hf.augmentation import AugmentConfig
 from litedepth_hf.data import load_depth_dataset
 from litedepth_hf.losses import LOSS_TERMS, LiteDepthLoss
-from litedepth_hf.training import LiteDepthTrainer, RGBDTrainingDataset, make_compute_metrics, plot_training_curves
+from litedepth_hf.training import (LiteDepthTrainer, RGBDTrainingDataset, TimeBudgetCallback, make_compute_metrics,
+                                   plot_training_curves)
 
 
 @dataclass
@@ -71,6 +72,8 @@ class ScriptArguments:
     distill_weight: float = field(default=10.0, metadata={"help": "weight of the affinity distillation loss"})
     distill_levels: str = field(default="0,2,3", metadata={"help": "decoder levels to distil: 0=1/32 .. 3=1/4"})
     response_weight: float = field(default=0.0, metadata={"help": "weight of the loss on the teacher's depth"})
+    time_budget_minutes: Optional[float] = field(default=None, metadata={
+        "help": "stop (and save) after this many minutes of training, e.g. on a machine with a hard time limit"})
 
 
 RECORDED = ("num_train_epochs", "max_steps", "per_device_train_batch_size", "learning_rate", "weight_decay", "warmup_steps",
@@ -234,6 +237,8 @@ def main(argv=None):
         compute_metrics=make_compute_metrics() if eval_set is not None else None,
         processing_class=processor,
     )
+    if script_args.time_budget_minutes:
+        trainer.add_callback(TimeBudgetCallback(script_args.time_budget_minutes))
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model()
     metrics = dict(result.metrics)

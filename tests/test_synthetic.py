@@ -115,19 +115,11 @@ def test_box_covers_its_pinhole_projection_and_edges_agree(renderer):
 
 
 def _assert_same(files: dict, reference: dict):
-    """Depth maps, manifest and meta byte for byte; colour held to the same picture (grey levels correlated
-    above 0.8; another frame scores near 0): the colour pass's light-sampling grain has been measured to take
-    another realisation between runs (docs/synthetic.md, "Reproducible")."""
-    import io
-
+    """Every file byte for byte: colour too (Mitsuba's object merging once made light sampling depend on
+    memory addresses, so about 1 process in 10 drew other colour grain; the template now loads unmerged)."""
     assert sorted(files) == sorted(reference)
     for name, data in reference.items():
-        if name.startswith("rgb/") and files[name] != data:
-            a = np.asarray(Image.open(io.BytesIO(data))).astype(int)
-            b = np.asarray(Image.open(io.BytesIO(files[name]))).astype(int)
-            assert np.corrcoef(a.mean(-1).ravel(), b.mean(-1).ravel())[0, 1] > 0.8, name
-        else:
-            assert files[name] == data, name
+        assert files[name] == data, name
 
 
 def _files(root):
@@ -147,13 +139,14 @@ def test_same_seed_same_files_shards_and_resume(tiny_set, tmp_path):
     out, config, result = tiny_set
     assert result["rendered"] == 6 and len(result["rows"]) == 6
     again = tmp_path / "again"
-    synthetic.synthesize(again, 6, config, workers=1, progress=False)
+    # fresh (spawned) processes: the reference was rendered in this one
+    synthetic.synthesize(again, 6, config, workers=2, progress=False)
     reference = _files(out)
     _assert_same(_files(again), reference)
     # shards 0/2 and 1/2 are disjoint and together the same frames
     halves = [tmp_path / f"half{k}" for k in (0, 1)]
     for k, folder in enumerate(halves):
-        synthetic.synthesize(folder, 6, config, shard=(k, 2), workers=1, progress=False)
+        synthetic.synthesize(folder, 6, config, shard=(k, 2), workers=2, progress=False)
     ids = [[r.split(",")[0] for r in (f / "manifest.csv").read_text().splitlines()[1:]] for f in halves]
     assert ids == [["000000", "000002", "000004"], ["000001", "000003", "000005"]]
     for folder in halves:
