@@ -74,33 +74,47 @@ def virtual_normal(
     pixels with depth >= `min_depth`; drop triplets whose GT points are nearly collinear (an edge
     cosine above `collinear_cos`) or nearly coincident (closer than `min_distance` on every axis).
     `intrinsics` (B, 4) = fx, fy, cx, cy of the label grid; NaN rows use NYU-like focal lengths.
+    The whole batch is sampled at once with no host synchronisation (a per-image loop made this
+    term the slowest part of a training step on a GPU: 6.5 steps/s at batch 32).
     """
     batch, height, width = target.shape
-    losses = []
-    for b in range(batch):
-        valid = (valid_mask(target[b]) & (target[b] >= min_depth)).flatten().nonzero().squeeze(1)
-        count = min(int(valid.numel() * sample_ratio), max_triplets)
-        if count < 1 or valid.numel() < 3:
-            continue
-        fx, fy, cx, cy = _intrinsics(intrinsics, b, height, width)
-        picks = valid[torch.randint(valid.numel(), (count, 3), generator=generator, device=valid.device)]
-        ys, xs = (picks // width).float(), (picks % width).float()
-        rays = torch.stack([(xs - cx) / fx, (ys - cy) / fy, torch.ones_like(xs)], dim=-1)  # (count, 3, 3)
-        gt_points = rays * target[b].flatten()[picks].unsqueeze(-1)
-        pred_points = rays * predicted[b].flatten()[picks].unsqueeze(-1)
-        keep = _well_formed(gt_points, collinear_cos, min_distance)
-        if not keep.any():
-            continue
-        gt_normal = _normals(gt_points[keep])
-        pred_normal = _normals(pred_points[keep])
-        losses.append((gt_normal - pred_normal).abs().sum(-1).mean())
-    return torch.stack(losses).mean() if losses else _zero(predicted)
+    device = target.device
+    valid = (valid_mask(target) & (target >= min_depth)).flatten(1)  # (B, HW)
+    counts = valid.sum(1)
+    wanted = torch.minimum((counts.float() * sample_ratio).long(), torch.full_like(counts, max_triplets))
+    slots = min(max_triplets, int(height * width * sample_ratio))  # an upper bound on every image's count
+    if slots < 1:
+        return _zero(predicted)
+    # the r-th valid pixel of each image, r uniform in [0, count): searchsorted on the running count
+    uniform = torch.rand((batch, slots * 3), generator=generator, device=generator.device if generator else device)
+    rank = (uniform.to(device) * counts.unsqueeze(1)).long().clamp_max((counts - 1).clamp_min(0).unsqueeze(1))
+    running = valid.long().cumsum(1)
+    picks = torch.searchsorted(running, rank + 1).clamp_max(height * width - 1).view(batch, slots, 3)
+    ys, xs = (picks // width).float(), (picks % width).float()
+    fx, fy, cx, cy = _intrinsics(intrinsics, batch, height, width, device)
+    rays = torch.stack([(xs - cx[:, None, None]) / fx[:, None, None], (ys - cy[:, None, None]) / fy[:, None, None],
+                        torch.ones_like(xs)], dim=-1)  # (B, slots, 3 points, 3)
+    flat_gt = torch.where(valid, target.flatten(1), torch.ones_like(target.flatten(1)))
+    gt_points = rays * torch.gather(flat_gt, 1, picks.flatten(1)).view(batch, slots, 3, 1)
+    pred_points = rays * torch.gather(predicted.flatten(1), 1, picks.flatten(1)).view(batch, slots, 3, 1)
+    used = (torch.arange(slots, device=device)[None] < wanted[:, None]) & (counts >= 3)[:, None]
+    keep = used & _well_formed(gt_points.flatten(0, 1), collinear_cos, min_distance).view(batch, slots)
+    difference = (_normals(gt_points.flatten(0, 1)) - _normals(pred_points.flatten(0, 1))).abs().sum(-1)
+    kept = keep.float()
+    per_image = (difference.view(batch, slots) * kept).sum(1) / kept.sum(1).clamp_min(1.0)
+    has = (kept.sum(1) > 0).float()
+    return (per_image * has).sum() / has.sum().clamp_min(1.0)
 
 
-def _intrinsics(intrinsics, index: int, height: int, width: int) -> tuple:
-    if intrinsics is not None and bool(torch.isfinite(intrinsics[index]).all()):
-        return tuple(float(v) for v in intrinsics[index])
-    return FALLBACK_FOCAL[0], FALLBACK_FOCAL[1], (width - 1) / 2, (height - 1) / 2
+def _intrinsics(intrinsics, batch: int, height: int, width: int, device) -> tuple:
+    """(fx, fy, cx, cy), each (B,): the given rows, NYU-like focal lengths and the centre where a row is NaN."""
+    fallback = torch.tensor([FALLBACK_FOCAL[0], FALLBACK_FOCAL[1], (width - 1) / 2, (height - 1) / 2],
+                            dtype=torch.float32, device=device).expand(batch, 4)
+    if intrinsics is None:
+        return fallback.unbind(1)
+    rows = intrinsics.to(device=device, dtype=torch.float32)
+    known = torch.isfinite(rows).all(1, keepdim=True)
+    return torch.where(known, rows, fallback).unbind(1)
 
 
 def _well_formed(points: torch.Tensor, collinear_cos: float, min_distance: float) -> torch.Tensor:
@@ -114,7 +128,8 @@ def _well_formed(points: torch.Tensor, collinear_cos: float, min_distance: float
 
 def _normals(points: torch.Tensor) -> torch.Tensor:
     normal = torch.cross(points[:, 1] - points[:, 0], points[:, 2] - points[:, 0], dim=-1)
-    return normal / normal.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    # sqrt(|n|^2 + eps^2): finite gradients for degenerate (masked-out) triplets, where norm() gives NaN
+    return normal / torch.sqrt((normal * normal).sum(-1, keepdim=True) + 1e-16)
 
 
 LOSS_TERMS = {"silog": silog, "gradient": gradient, "virtual_normal": virtual_normal, "robust": robust}

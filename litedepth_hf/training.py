@@ -129,6 +129,10 @@ class LiteDepthTrainer(Trainer):
         known = {id(p) for group in optimizer.param_groups for p in group["params"]}
         if extra and not all(id(p) in known for p in extra):
             optimizer.add_param_group({"params": extra, "weight_decay": 0.0})
+            # Trainer clears gradients with model.zero_grad(), which never reaches the loss module: without
+            # this, the weights' gradients summed over all past steps (and a resumed run, starting from
+            # none, drifted from the uninterrupted one)
+            optimizer.register_step_post_hook(lambda *_: self.loss_fn.zero_grad(set_to_none=True))
         return optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

@@ -60,8 +60,10 @@ def test_resume_continues_the_same_schedule(tmp_path, train_dir):
     assert sorted(a) == sorted(b) == [5, 6, 7, 8]
     for step in a:
         assert a[step]["learning_rate"] == pytest.approx(b[step]["learning_rate"], rel=1e-9)
-        assert a[step]["loss"] == pytest.approx(b[step]["loss"], rel=1e-3)
-        assert a[step]["weight_silog"] == pytest.approx(b[step]["weight_silog"], rel=2e-3)
+        # exact: the loss weights' gradients are cleared every step (they once summed over all past steps,
+        # and a resumed run, starting from none, drifted by ~0.2 %)
+        assert a[step]["loss"] == pytest.approx(b[step]["loss"], rel=1e-6)
+        assert a[step]["weight_silog"] == pytest.approx(b[step]["weight_silog"], rel=1e-6)
 
 
 def test_existing_output_is_never_overwritten_silently(tmp_path, train_dir):
