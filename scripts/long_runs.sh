@@ -1,50 +1,47 @@
 #!/usr/bin/env bash
-# Several long LiteDepth runs side by side on one GPU, each ending inside a fixed time budget.
+# Several LiteDepth runs side by side on one GPU, each ending inside a fixed time budget.
 #
 # Why: the 4,000-step CPU runs of docs/training.md see 32,000 samples; the paper trains on ~4.8 M.
 # One small model leaves a GPU mostly idle, so the recipes run concurrently, each with its own
 # data-loading workers. A short calibration run first measures steps/s with all of them loaded,
-# so each run's --max_steps (and so its learning-rate decay) ends inside the budget; the Trainer's
-# --time_budget_minutes is the safety net.
+# so each run's --max_steps (and so its learning-rate decay) ends inside the budget; a run that
+# names its own --max_steps keeps it. The Trainer's --time_budget_minutes is the safety net.
 #
-# Usage: bash scripts/long_runs.sh DATA OUT MINUTES   (DATA: a manifest folder, e.g. from
-#        scripts/shrink_dataset.py; OUT: where each run's folder and a tar of its files go)
+# Usage: bash scripts/long_runs.sh DATA OUT MINUTES NAME:"ARGS" [NAME:"ARGS" ...]
+#   DATA: a manifest folder (e.g. from scripts/shrink_dataset.py); OUT: each run's folder, log and a tar
+#   e.g. bash scripts/long_runs.sh packed runs/gpu 5.5 "r2-s0:--crop r2 --seed 0" "fixed-s0:--crop fixed --seed 0"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=$1; OUT=$2; MINUTES=$3
+DATA=$1; OUT=$2; MINUTES=$3; shift 3
 mkdir -p "$OUT"
 CACHE=${TMPDIR:-/tmp}/litedepth-decoded  # one store per run: concurrent builders must not share one
 CAL_STEPS=${CAL_STEPS:-300}
 COMMON=(--train_data "$DATA" --per_device_train_batch_size 32 --learning_rate 4e-3
         --warmup_steps 500 --weight_decay 0.1 --loss_weighting fixed --augment strong --logging_steps 200
         --save_strategy no --report_to none --dataloader_num_workers 4 --disable_tqdm true)
-# name: extra arguments
-declare -A RUNS=(
-  [fixed-s0]="--crop fixed --seed 0"
-  [r2-s0]="--crop r2 --seed 0"
-  [fixed-s1]="--crop fixed --seed 1"
-)
+declare -A RUNS=()
+for spec in "$@"; do RUNS[${spec%%:*}]=${spec#*:}; done
 
-calibrate() {  # all runs at once for a few hundred steps: steps/s under the same load
-  local pids=()
-  for name in "${!RUNS[@]}"; do
-    # shellcheck disable=SC2086
-    python3 scripts/train.py "${COMMON[@]}" ${RUNS[$name]} --max_steps "$CAL_STEPS" --warmup_steps 50 --decoded_cache "$CACHE-$name" \
-      --time_budget_minutes 60 --output_dir "$OUT/calibrate-$name" > "$OUT/calibrate-$name.log" 2>&1 &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid"; done
-  grep -h "steady rate" "$OUT"/calibrate-*.log | awk '{print $3}' | sort -g | head -1
+launch() {  # launch NAME OUTPUT_DIR BEFORE AFTER: one run in the background; the run's own arguments go
+  # between BEFORE (which they override) and AFTER (which overrides them)
+  local name=$1 dir=$2 before=$3 after=$4
+  # shellcheck disable=SC2086
+  python3 scripts/train.py "${COMMON[@]}" $before ${RUNS[$name]} $after --decoded_cache "$CACHE-$name" \
+    --output_dir "$dir" > "$dir.log" 2>&1 &
 }
 
-RATE=$(calibrate)
+pids=()
+for name in "${!RUNS[@]}"; do  # calibration: all at once for a few steps, so the rate is the loaded one
+  launch "$name" "$OUT/calibrate-$name" "" "--max_steps $CAL_STEPS --warmup_steps 50 --time_budget_minutes 60"
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+RATE=$(grep -h "steady rate" "$OUT"/calibrate-*.log | awk '{print $3}' | sort -g | head -1)
 STEPS=$(python3 -c "print(int($RATE * $MINUTES * 60 * 0.9))")
 echo "calibration: $RATE steps/s per run with ${#RUNS[@]} runs at once -> --max_steps $STEPS for $MINUTES min"
 pids=()
 for name in "${!RUNS[@]}"; do
-  # shellcheck disable=SC2086
-  python3 scripts/train.py "${COMMON[@]}" ${RUNS[$name]} --max_steps "$STEPS" --decoded_cache "$CACHE-$name" \
-    --time_budget_minutes "$MINUTES" --output_dir "$OUT/$name" > "$OUT/$name.log" 2>&1 &
+  launch "$name" "$OUT/$name" "--max_steps $STEPS" "--time_budget_minutes $MINUTES"
   pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid" || echo "a run failed: see $OUT/*.log"; done
