@@ -170,7 +170,7 @@ def _training_summary(record: dict, sources: list) -> str:
     training = record.get("training_args", {})
     if training:
         pieces.append(f"AdamW lr {training['learning_rate']:g}, weight decay {training['weight_decay']:g}, "
-                      f"{training['warmup_steps']} warm-up steps, batch {training['per_device_train_batch_size']}"
+                      f"{training['warmup_steps']:g} warm-up steps, batch {training['per_device_train_batch_size']}"
                       f" x {record.get('num_processes', 1)}, seed {training['seed']}")
     metrics = record.get("metrics", {})
     if "epoch" in metrics:

@@ -85,11 +85,17 @@ def virtual_normal(
     slots = min(max_triplets, int(height * width * sample_ratio))  # an upper bound on every image's count
     if slots < 1:
         return _zero(predicted)
-    # the r-th valid pixel of each image, r uniform in [0, count): searchsorted on the running count
+    # the r-th valid pixel of each image, r uniform in [0, count), read from the batch's valid pixels in order
+    # (one nonzero for the whole batch: one host sync, ~5x cheaper on a CPU than a search per sample)
+    positions = valid.flatten().nonzero().squeeze(1)  # b * HW + pixel, sorted by image
+    if positions.numel() == 0:
+        return _zero(predicted)
     uniform = torch.rand((batch, slots * 3), generator=generator, device=generator.device if generator else device)
     rank = (uniform.to(device) * counts.unsqueeze(1)).long().clamp_max((counts - 1).clamp_min(0).unsqueeze(1))
-    running = valid.long().cumsum(1)
-    picks = torch.searchsorted(running, rank + 1).clamp_max(height * width - 1).view(batch, slots, 3)
+    first = (counts.cumsum(0) - counts).unsqueeze(1)  # where each image's valid pixels start in `positions`
+    chosen = positions[(first + rank).clamp_max(positions.numel() - 1)]
+    offsets = torch.arange(batch, device=device).unsqueeze(1) * (height * width)
+    picks = (chosen - offsets).clamp(0, height * width - 1).view(batch, slots, 3)
     ys, xs = (picks // width).float(), (picks % width).float()
     fx, fy, cx, cy = _intrinsics(intrinsics, batch, height, width, device)
     rays = torch.stack([(xs - cx[:, None, None]) / fx[:, None, None], (ys - cy[:, None, None]) / fy[:, None, None],

@@ -248,7 +248,8 @@ def main(argv=None):
             write_eval_results(output_dir, script_args.eval_data, metrics)
     if trainer.is_world_process_zero():
         run = {"script_args": vars(script_args), "training_args": {k: getattr(training_args, k) for k in RECORDED},
-               "metrics": metrics, "num_processes": training_args.world_size, "log_history": trainer.state.log_history}
+               "metrics": metrics, "num_processes": training_args.world_size, "hardware": hardware(training_args),
+               "log_history": trainer.state.log_history}
         (output_dir / "training_run.json").write_text(json.dumps(run, indent=2, default=str) + "\n")
         curve = plot_training_curves(trainer.state.log_history, str(output_dir / "training_curves.png"))
         print(json.dumps(metrics, indent=2))
@@ -261,6 +262,13 @@ def main(argv=None):
                       token=training_args.hub_token, eval_results=evaluation if evaluation.is_file() else None)
         print(f"pushed {len(result['files'])} files to {training_args.hub_model_id}")
     return 0
+
+
+def hardware(training_args) -> str:
+    """What the run trained on, for the model card ("NVIDIA H200", "CPU, 2 cores")."""
+    if training_args.device.type == "cuda":
+        return torch.cuda.get_device_name(training_args.device)
+    return f"CPU, {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores"
 
 
 def write_eval_results(output_dir: Path, data: str, metrics: dict):
