@@ -111,3 +111,15 @@ def test_train_mix_names_sources(train_dir, tmp_path):
         train.parse_mix("desk=1", ["synth", "tum_fr1_rpy"])
     with pytest.raises(SystemExit, match="NAME=WEIGHT"):
         train.parse_mix("synth=lots", ["synth"])
+
+
+def test_time_budget_stops_cleanly_and_keeps_the_model(tmp_path, train_dir):
+    out = tmp_path / "budget"
+    result = train(out, train_dir, "--max_train_samples", "8", "--max_steps", "40", "--per_device_train_batch_size", "2",
+                   "--warmup_steps", "2", "--save_strategy", "no", "--time_budget_minutes", "0.0005")
+    assert "time budget of 0.0 min reached at step" in result.stdout
+    steps = [e["step"] for e in history(out) if "train_runtime" in e]
+    assert steps and steps[0] < 40
+    assert (out / "model.safetensors").is_file()
+    record = json.loads((out / "training_run.json").read_text())
+    assert record["hardware"].startswith("CPU")

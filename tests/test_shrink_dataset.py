@@ -1,0 +1,52 @@
+"""scripts/shrink_dataset.py: a smaller copy every loader reads, with real GT values and scaled intrinsics."""
+
+import csv
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+from litedepth_hf.data import example_arrays, load_depth_dataset
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("shrink_dataset", ROOT / "scripts" / "shrink_dataset.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_shrunk_copy_keeps_gt_values_and_scales_intrinsics(train_dir, tmp_path):
+    out = tmp_path / "small"
+    load_script().main([str(train_dir), str(out), "--factor", "2", "--num", "4"])
+    meta, source_meta = (json.loads((d / "meta.json").read_text()) for d in (out, train_dir))
+    assert meta["depth_scale"] == 1000.0 and meta["num_pairs"] == 4
+    for key in ("fx", "fy", "cx", "cy"):
+        assert meta[key] == pytest.approx(source_meta[key] / 2)
+    rows = list(csv.DictReader((train_dir / "manifest.csv").open()))
+    kept = list(csv.DictReader((out / "manifest.csv").open()))
+    step = len(rows) // 4
+    assert [r["id"] for r in kept] == [r["id"] for r in rows[::step][:4]]  # evenly spaced, in order
+    small, full = load_depth_dataset(out), load_depth_dataset(train_dir)
+    for i in range(4):
+        rgb, depth, intrinsics = example_arrays(small[i])
+        big_rgb, big_depth, _ = example_arrays(full[i * step])
+        assert rgb.shape == (240, 320, 3) and depth.shape == (240, 320)
+        expected = big_depth[::2, ::2]
+        assert np.array_equal(depth == 0, expected == 0)  # holes stay holes, no value is invented
+        assert np.abs(depth - expected).max() <= 0.0005 + 1e-6  # millimetre storage
+        box = np.asarray(Image.fromarray(big_rgb).reduce(2), np.float32)
+        assert np.abs(rgb.astype(np.float32) - box).mean() < 3.0  # JPEG of the box-filtered frame
+        assert intrinsics["fx"] == pytest.approx(source_meta["fx"] / 2)
+
+
+def test_shrink_refuses_a_folder_with_files(train_dir, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(SystemExit, match="not empty"):
+        load_script().main([str(train_dir), str(out), "--num", "2"])
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
