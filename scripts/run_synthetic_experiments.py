@@ -88,7 +88,10 @@ def main(argv=None):
                         help="instead of the recipes: fine-tune this checkpoint on half of the real folder's frames "
                         "and compare with training from scratch, scored on the other half")
     parser.add_argument("--finetune-steps", type=int, default=300)
+    parser.add_argument("--crop", default="r2", choices=("r2", "fixed"),
+                        help="crop of every run (default r2; the fixed-crop default checkpoint fine-tunes with fixed)")
     args = parser.parse_args(argv)
+    COMMON[COMMON.index("--crop") + 1] = args.crop
     if args.finetune_from:
         return finetune_demo(args)
 
