@@ -100,7 +100,8 @@ def virtual_normal(
     fx, fy, cx, cy = _intrinsics(intrinsics, batch, height, width, device)
     rays = torch.stack([(xs - cx[:, None, None]) / fx[:, None, None], (ys - cy[:, None, None]) / fy[:, None, None],
                         torch.ones_like(xs)], dim=-1)  # (B, slots, 3 points, 3)
-    flat_gt = torch.where(valid, target.flatten(1), torch.ones_like(target.flatten(1)))
+    flat_target = target.flatten(1)
+    flat_gt = torch.where(valid, flat_target, torch.ones_like(flat_target))
     gt_points = rays * torch.gather(flat_gt, 1, picks.flatten(1)).view(batch, slots, 3, 1)
     pred_points = rays * torch.gather(predicted.flatten(1), 1, picks.flatten(1)).view(batch, slots, 3, 1)
     used = (torch.arange(slots, device=device)[None] < wanted[:, None]) & (counts >= 3)[:, None]

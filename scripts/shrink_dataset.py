@@ -42,14 +42,17 @@ def shrink(source: Path, out: Path, factor: int, num: int, depth_scale: float, q
         with Image.open(source / row["rgb"]) as image:
             rgb = image.convert("RGB")
         with Image.open(source / row["depth"]) as image:
-            depth = depth_in_metres(image, float(meta["depth_scale"]))[::factor, ::factor]
-        height, width = depth.shape
-        # box filter over each factor x factor cell: the colour of the area whose centre the depth sample sits near
+            depth = depth_in_metres(image, float(meta["depth_scale"]))
+        # whole factor x factor cells only: a crop past an odd edge would pad the colour with black
+        height, width = depth.shape[0] // factor, depth.shape[1] // factor
+        depth = depth[: height * factor : factor, : width * factor : factor]
+        # box filter over each cell: the colour of the area whose centre the depth sample sits near
         rgb = rgb.crop((0, 0, width * factor, height * factor)).reduce(factor)
         stored = np.clip(np.round(depth * depth_scale), 0, 65535).astype(np.uint16)
-        rgb.save(out / "rgb" / f"{row['id']}.jpg", quality=quality)
-        Image.fromarray(stored).save(out / "depth" / f"{row['id']}.png", optimize=True)
-        new = dict(row, rgb=f"rgb/{row['id']}.jpg", depth=f"depth/{row['id']}.png")
+        frame = row.get("id") or Path(row["rgb"]).stem  # as the loaders name a row without an id
+        rgb.save(out / "rgb" / f"{frame}.jpg", quality=quality)
+        Image.fromarray(stored).save(out / "depth" / f"{frame}.png", optimize=True)
+        new = dict(row, rgb=f"rgb/{frame}.jpg", depth=f"depth/{frame}.png")
         for key in ("fx", "fy", "cx", "cy"):
             if row.get(key):
                 new[key] = f"{float(row[key]) / factor:.4f}"
@@ -59,7 +62,7 @@ def shrink(source: Path, out: Path, factor: int, num: int, depth_scale: float, q
         writer.writeheader()
         writer.writerows(written)
     meta.update(depth_scale=float(depth_scale), num_pairs=len(written),
-                width=written and width, height=written and height,
+                width=width, height=height,
                 shrunk_from={"source": str(source), "factor": factor, "every": step, "jpeg_quality": quality})
     for key in ("fx", "fy", "cx", "cy"):
         if isinstance(meta.get(key), (int, float)):

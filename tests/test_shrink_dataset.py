@@ -50,3 +50,14 @@ def test_shrink_refuses_a_folder_with_files(train_dir, tmp_path):
     with pytest.raises(SystemExit, match="not empty"):
         load_script().main([str(train_dir), str(out), "--num", "2"])
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_factor_that_does_not_divide_the_frame_keeps_whole_cells(train_dir, tmp_path):
+    out = tmp_path / "thirds"
+    load_script().main([str(train_dir), str(out), "--factor", "3", "--num", "1"])
+    rgb, depth, _ = example_arrays(load_depth_dataset(out)[0])
+    big_rgb, big_depth, _ = example_arrays(load_depth_dataset(train_dir)[0])
+    assert rgb.shape == (160, 213, 3) and depth.shape == (160, 213)  # 640 / 3: 213 whole cells, no padding
+    assert np.array_equal(depth == 0, big_depth[:480:3, :639:3] == 0)
+    box = np.asarray(Image.fromarray(big_rgb).crop((0, 0, 639, 480)).reduce(3), np.float32)
+    assert np.abs(rgb[:, -1].astype(np.float32) - box[:, -1]).mean() < 3.0  # the last column is image, not black
