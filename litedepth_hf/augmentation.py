@@ -48,11 +48,24 @@ class AugmentConfig:
             raise ValueError(f"crop must be 'r2' or 'fixed', got {self.crop!r}")
 
 
-def rotate(rgb: np.ndarray, depth: np.ndarray, degrees: float) -> tuple:
-    """Rotate about the centre: RGB bilinear, depth nearest (no mixed depths); uncovered corners are invalid."""
-    rgb_image = Image.fromarray(rgb).rotate(degrees, resample=Image.BILINEAR)
-    depth_image = Image.fromarray(depth.astype(np.float32), mode="F").rotate(degrees, resample=Image.NEAREST)
-    return np.asarray(rgb_image), np.asarray(depth_image)
+def rotate(array: np.ndarray, degrees: float, resample, pixel_aspect: float = 1.0) -> np.ndarray:
+    """Turn a float (H, W) or (H, W, C) grid counter-clockwise by `degrees` of the scene about its centre.
+
+    Why `pixel_aspect` (a pixel's height over its width, in frame pixels): rotating after the resize
+    is ~10x cheaper than rotating the full frame, but the RGB resize is not uniform (a 480x640 crop
+    becomes 128x160: 3.75 x 4), so a plain rotation of that grid would shear against the labels'.
+    The map used is S^-1 R S, the scene rotation seen through the grid's scaling. Uncovered corners
+    are 0 (invalid depth, black colour)."""
+    angle = math.radians(degrees)
+    cos, sin = math.cos(angle), math.sin(angle)
+    height, width = array.shape[:2]
+    cx, cy = width / 2.0, height / 2.0
+    a, b, d, e = cos, -sin * pixel_aspect, sin / pixel_aspect, cos  # output (x, y) -> input (a x + b y, d x + e y)
+    matrix = (a, b, cx - a * cx - b * cy, d, e, cy - d * cx - e * cy)
+    planes = array[..., None] if array.ndim == 2 else array
+    out = [np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., c], dtype=np.float32), mode="F").transform(
+        (width, height), Image.AFFINE, matrix, resample=resample)) for c in range(planes.shape[-1])]
+    return out[0] if array.ndim == 2 else np.stack(out, axis=-1)
 
 
 def color_jitter(rgb: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
@@ -103,8 +116,9 @@ def augment(rgb: np.ndarray, depth: np.ndarray, rng: np.random.Generator, config
     crop, full resolution) and `intrinsics` of the label grid (fx, fy, cx, cy; NaN when unknown)."""
     if rgb.shape[:2] != depth.shape:
         raise ValueError(f"RGB {rgb.shape[:2]} and depth {depth.shape} sizes differ")
+    degrees = 0.0
     if config.rotation_degrees and rng.random() < config.rotation_p:
-        rgb, depth = rotate(rgb, depth, rng.uniform(-config.rotation_degrees, config.rotation_degrees))
+        degrees = rng.uniform(-config.rotation_degrees, config.rotation_degrees)
     frame_width = depth.shape[1]
     flipped = rng.random() < config.flip_p
     if flipped:
@@ -112,9 +126,14 @@ def augment(rgb: np.ndarray, depth: np.ndarray, rng: np.random.Generator, config
     top, left, crop_h, crop_w, in_h, in_w = choose_crop(*depth.shape, rng, config)
     rgb = rgb[top : top + crop_h, left : left + crop_w].astype(np.float32) / 255.0
     depth = depth[top : top + crop_h, left : left + crop_w]
-    rgb = color_jitter(resize_float_image(rgb, in_h, in_w), rng, config)
+    rgb = resize_float_image(rgb, in_h, in_w)
     stride = label_stride(crop_h, in_h, config.max_label_scale)
-    sample = _sample(rgb, depth[::stride, ::stride], mean, std)
+    depth = depth[::stride, ::stride]
+    if degrees:  # after the resize and the label stride: the same scene rotation on both small grids
+        rgb = rotate(rgb, degrees, Image.BILINEAR, pixel_aspect=(crop_h / in_h) / (crop_w / in_w))
+        depth = rotate(depth, degrees, Image.NEAREST)
+    rgb = color_jitter(rgb, rng, config)
+    sample = _sample(rgb, depth, mean, std)
     sample["intrinsics"] = crop_intrinsics(intrinsics, top, left, flipped_width=frame_width if flipped else 0,
                                            stride=stride)
     return sample

@@ -93,20 +93,19 @@ def virtual_normal(
     uniform = torch.rand((batch, slots * 3), generator=generator, device=generator.device if generator else device)
     rank = (uniform.to(device) * counts.unsqueeze(1)).long().clamp_max((counts - 1).clamp_min(0).unsqueeze(1))
     first = (counts.cumsum(0) - counts).unsqueeze(1)  # where each image's valid pixels start in `positions`
-    chosen = positions[(first + rank).clamp_max(positions.numel() - 1)]
-    offsets = torch.arange(batch, device=device).unsqueeze(1) * (height * width)
-    picks = (chosen - offsets).clamp(0, height * width - 1).view(batch, slots, 3)
+    chosen = positions.index_select(0, (first + rank).clamp_max(positions.numel() - 1).flatten())  # 7x `[]`
+    offsets = torch.arange(batch, device=device).repeat_interleave(slots * 3) * (height * width)
+    picks = (chosen - offsets).clamp(0, height * width - 1).view(batch, slots * 3)
     ys, xs = (picks // width).float(), (picks % width).float()
-    fx, fy, cx, cy = _intrinsics(intrinsics, batch, height, width, device)
-    rays = torch.stack([(xs - cx[:, None, None]) / fx[:, None, None], (ys - cy[:, None, None]) / fy[:, None, None],
-                        torch.ones_like(xs)], dim=-1)  # (B, slots, 3 points, 3)
-    flat_target = target.flatten(1)
-    flat_gt = torch.where(valid, flat_target, torch.ones_like(flat_target))
-    gt_points = rays * torch.gather(flat_gt, 1, picks.flatten(1)).view(batch, slots, 3, 1)
-    pred_points = rays * torch.gather(predicted.flatten(1), 1, picks.flatten(1)).view(batch, slots, 3, 1)
+    fx, fy, cx, cy = (v[:, None] for v in _intrinsics(intrinsics, batch, height, width, device))
+    rays = torch.stack([(xs - cx) / fx, (ys - cy) / fy, torch.ones_like(xs)], dim=-1)  # (B, slots * 3, 3)
+    gt_depth = torch.gather(target.flatten(1), 1, picks)  # the sampled pixels only: no full-size pass
+    gt_depth = torch.where(torch.isfinite(gt_depth) & (gt_depth > 0), gt_depth, torch.ones_like(gt_depth))
+    gt_points = (rays * gt_depth.unsqueeze(-1)).view(batch * slots, 3, 3)
+    pred_points = (rays * torch.gather(predicted.flatten(1), 1, picks).unsqueeze(-1)).view(batch * slots, 3, 3)
     used = (torch.arange(slots, device=device)[None] < wanted[:, None]) & (counts >= 3)[:, None]
-    keep = used & _well_formed(gt_points.flatten(0, 1), collinear_cos, min_distance).view(batch, slots)
-    difference = (_normals(gt_points.flatten(0, 1)) - _normals(pred_points.flatten(0, 1))).abs().sum(-1)
+    keep = used & _well_formed(gt_points, collinear_cos, min_distance).view(batch, slots)
+    difference = (_normals(gt_points) - _normals(pred_points)).abs().sum(-1)
     kept = keep.float()
     per_image = (difference.view(batch, slots) * kept).sum(1) / kept.sum(1).clamp_min(1.0)
     has = (kept.sum(1) > 0).float()
@@ -125,11 +124,10 @@ def _intrinsics(intrinsics, batch: int, height: int, width: int, device) -> tupl
 
 
 def _well_formed(points: torch.Tensor, collinear_cos: float, min_distance: float) -> torch.Tensor:
-    edges = torch.stack([points[:, 1] - points[:, 0], points[:, 2] - points[:, 0], points[:, 2] - points[:, 1]], 1)
+    edges = points[:, [1, 2, 2]] - points[:, [0, 0, 1]]  # (N, 3 edges, xyz): p1-p0, p2-p0, p2-p1
     coincident = (edges.abs() < min_distance).all(-1).any(-1)
     unit = edges / edges.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    cosines = torch.stack([(unit[:, 0] * unit[:, 1]).sum(-1), (unit[:, 0] * unit[:, 2]).sum(-1),
-                           (unit[:, 1] * unit[:, 2]).sum(-1)], 1).abs()
+    cosines = (unit[:, [0, 0, 1]] * unit[:, [1, 2, 2]]).sum(-1).abs()  # the three pairs of edges
     return ~coincident & (cosines < collinear_cos).all(-1)
 
 

@@ -16,8 +16,8 @@ DATA=$1; OUT=$2; MINUTES=$3; shift 3
 mkdir -p "$OUT"
 CACHE=${TMPDIR:-/tmp}/litedepth-decoded  # one store per run: concurrent builders must not share one
 CAL_STEPS=${CAL_STEPS:-300}
-COMMON=(--train_data "$DATA" --per_device_train_batch_size 32 --learning_rate 4e-3
-        --warmup_steps 500 --weight_decay 0.1 --loss_weighting fixed --augment strong --logging_steps 200
+# the shipped recipe (its crop, seed and step count are overridden per run and by the calibration)
+COMMON=(--args_file scripts/recipes/litedepth-synth.args --train_data "$DATA" --logging_steps 200
         --save_strategy no --report_to none --dataloader_num_workers 4 --disable_tqdm true)
 declare -A RUNS=()
 for spec in "$@"; do RUNS[${spec%%:*}]=${spec#*:}; done

@@ -25,7 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("../shared/data")
-COMMON = ["--crop", "r2", "--augment", "strong", "--loss_weighting", "fixed", "--per_device_train_batch_size", "8",
+COMMON = ["--augment", "strong", "--loss_weighting", "fixed", "--per_device_train_batch_size", "8",
           "--warmup_steps", "100", "--weight_decay", "0.1", "--logging_steps", "50", "--save_strategy", "no",
           "--report_to", "none", "--disable_tqdm", "true"]
 
@@ -48,11 +48,11 @@ def run(command: list, log: Path):
         raise SystemExit(f"failed ({result.returncode}): {' '.join(command)}\nsee {log}")
 
 
-def train(out: Path, flags: list, steps: int, seed: int, lr: float = 4e-3):
+def train(out: Path, flags: list, steps: int, seed: int, crop: str, lr: float = 4e-3):
     if (out / "model.safetensors").is_file():
         return
     out.mkdir(parents=True, exist_ok=True)
-    run([sys.executable, "scripts/train.py", *flags, *COMMON, "--max_steps", str(steps), "--seed", str(seed),
+    run([sys.executable, "scripts/train.py", *flags, *COMMON, "--crop", crop, "--max_steps", str(steps), "--seed", str(seed),
          "--learning_rate", str(lr), "--output_dir", str(out), "--overwrite_output_dir"], out.parent / f"{out.name}.log")
 
 
@@ -91,7 +91,6 @@ def main(argv=None):
     parser.add_argument("--crop", default="r2", choices=("r2", "fixed"),
                         help="crop of every run (default r2; the fixed-crop default checkpoint fine-tunes with fixed)")
     args = parser.parse_args(argv)
-    COMMON[COMMON.index("--crop") + 1] = args.crop
     if args.finetune_from:
         return finetune_demo(args)
 
@@ -104,11 +103,11 @@ def main(argv=None):
             run_dir = out / f"{recipe}-s{seed}"
             if recipe == "synth_then_real":
                 base = out / f"synth-s{seed}"
-                train(base, table["synth"], args.steps, seed)
+                train(base, table["synth"], args.steps, seed, args.crop)
                 train(run_dir, ["--train_data", args.real, "--model_name_or_path", str(base)], args.steps // 4, seed,
-                      lr=4e-4)
+                      args.crop, lr=4e-4)
             else:
-                train(run_dir, table[recipe], args.steps, seed)
+                train(run_dir, table[recipe], args.steps, seed, args.crop)
             results.setdefault(recipe, {})[seed] = evaluate(run_dir)
             print(f"{recipe} seed {seed}: " + ", ".join(f"{k} {v['ratio']:.3f}" for k, v in results[recipe][seed].items()),
                   flush=True)
@@ -163,7 +162,7 @@ def finetune_demo(args):
         for seed in (int(s) for s in args.seeds.split(",")):
             run_dir = out / f"finetune-{'scratch' if start is None else 'pretrained'}-s{seed}"
             flags = ["--train_data", str(train_half)] + (["--model_name_or_path", start] if start else [])
-            train(run_dir, flags, args.finetune_steps, seed, lr=4e-3 if start is None else 1e-3)
+            train(run_dir, flags, args.finetune_steps, seed, args.crop, lr=4e-3 if start is None else 1e-3)
             target = run_dir / "half_eval"
             if not (target / "metrics.json").is_file():
                 run([sys.executable, "scripts/evaluate_dev.py", "--model", str(run_dir), "--data", str(test_half),

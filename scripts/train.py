@@ -16,6 +16,7 @@ The output folder ends with the model (safetensors + config + image processor), 
 a training-curve PNG and tensorboard logs; checkpoints resume with --resume_from_checkpoint.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -108,7 +109,16 @@ def parse_args(argv=None):
     if "overwrite_output_dir" not in TrainingArguments.__dataclass_fields__:  # gone in transformers 5
         parser.add_argument("--overwrite_output_dir", action="store_true",
                             help="allow writing into a non-empty --output_dir")
-    parsed = parser.parse_args_into_dataclasses(args=argv)
+    parser.add_argument("--args_file", action="append", metavar="FILE",
+                        help="read arguments from FILE first (whitespace-separated, e.g. scripts/recipes/"
+                        "litedepth-synth.args, the shipped recipe); arguments given here override them")
+    args = sys.argv[1:] if argv is None else list(argv)
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument("--args_file", action="append", default=[])
+    for name in files.parse_known_args(args)[0].args_file:  # transformers skips a missing file without a word
+        if not Path(name).is_file():
+            raise SystemExit(f"--args_file {name}: no such file")
+    parsed = parser.parse_args_into_dataclasses(args=args, args_file_flag="--args_file")
     script_args, training_args = parsed[0], parsed[1]
     overwrite = getattr(training_args, "overwrite_output_dir", False) or any(
         getattr(extra, "overwrite_output_dir", False) for extra in parsed[2:])

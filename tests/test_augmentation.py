@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from litedepth_hf.augmentation import AugmentConfig, augment, pad_collate
+from PIL import Image
+
+from litedepth_hf.augmentation import AugmentConfig, augment, pad_collate, rotate
+from litedepth_hf.image_processing_litedepth import resize_float_image
 
 NO_NOISE = dict(rotation_p=0.0, gamma=(1, 1), brightness=(1, 1), channel_gain=(1, 1))
 EXPECTED = {(64, 96): (240, 384), (96, 128): (360, 512), (128, 160): (480, 640)}
@@ -66,6 +69,21 @@ def test_rotation_keeps_depth_values_and_marks_corners_invalid(real_frame):
     labels = augment(rgb, depth, np.random.default_rng(3), config)["labels"].numpy()
     assert labels[0, 0] == 0 or labels[0, -1] == 0 or labels[-1, 0] == 0 or labels[-1, -1] == 0
     assert set(np.unique(labels[labels > 0])) <= set(np.unique(depth))  # nearest: no invented depths
+
+
+def test_rotating_the_resized_grid_matches_rotating_the_frame():
+    """Rotation runs after the (non-uniform, 3.75 x 4) resize for speed: it must be the same scene rotation."""
+    ys, xs = np.mgrid[0:480, 0:640].astype(np.float32)
+    frame = np.sin(xs / 23.0) + np.cos(ys / 17.0) + (xs + ys) / 400.0  # smooth, no symmetry
+    np.testing.assert_array_equal(rotate(frame, 7.0, Image.NEAREST),  # square pixels: exactly PIL's rotate
+                                  np.asarray(Image.fromarray(frame, mode="F").rotate(7.0, resample=Image.NEAREST)))
+    reference = resize_float_image(np.asarray(Image.fromarray(frame, mode="F").rotate(
+        20.0, resample=Image.BILINEAR))[..., None], 128, 160)[..., 0]
+    small = resize_float_image(frame[..., None], 128, 160)
+    core = (slice(30, 98), slice(40, 120))  # away from the uncovered corners
+    right = np.abs(rotate(small, 20.0, Image.BILINEAR, pixel_aspect=3.75 / 4)[..., 0] - reference)[core].mean()
+    sheared = np.abs(rotate(small, 20.0, Image.BILINEAR)[..., 0] - reference)[core].mean()
+    assert right < 0.02 and sheared > 3 * right
 
 
 def test_pad_collate_pads_with_invalid_depth():

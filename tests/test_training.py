@@ -79,8 +79,25 @@ def test_train_help_reads_well():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--help"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
-    for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate"):
+    for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate", "--args_file"):
         assert flag in result.stdout
+
+
+def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
+    """The shipped recipe lives in one file (scripts/recipes), read by reproduce_default.sh and long_runs.sh."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    recipe = str(ROOT / "scripts" / "recipes" / "litedepth-synth.args")
+    base = ["--train_data", "frames", "--output_dir", str(tmp_path / "out"), "--report_to", "none"]
+    args, training, _ = script.parse_args(["--args_file", recipe, *base, "--seed", "5"])
+    assert (args.crop, args.augment, args.loss_weighting) == ("fixed", "strong", "fixed")
+    assert (training.per_device_train_batch_size, training.max_steps, training.warmup_steps) == (32, 5995, 500)
+    assert training.learning_rate == 4e-3 and training.seed == 5  # the command line overrides the file's seed 0
+    with pytest.raises(SystemExit, match="no such file"):
+        script.parse_args(["--args_file", str(tmp_path / "missing.args"), *base])
 
 
 def test_mixing_weights_hold_over_an_epoch():
