@@ -94,7 +94,7 @@ def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
     base = ["--train_data", "frames", "--output_dir", str(tmp_path / "out"), "--report_to", "none"]
     args, training, _ = script.parse_args(["--args_file", recipe, *base, "--seed", "5"])
     assert (args.crop, args.augment, args.loss_weighting) == ("fixed", "strong", "fixed")
-    assert (training.per_device_train_batch_size, training.max_steps, training.warmup_steps) == (32, 5995, 500)
+    assert (training.per_device_train_batch_size, training.max_steps, training.warmup_steps) == (32, 16000, 500)
     assert training.learning_rate == 4e-3 and training.seed == 5  # the command line overrides the file's seed 0
     with pytest.raises(SystemExit, match="no such file"):
         script.parse_args(["--args_file", str(tmp_path / "missing.args"), *base])
