@@ -113,12 +113,15 @@ def parse_args(argv=None):
                         help="read arguments from FILE first (whitespace-separated, e.g. scripts/recipes/"
                         "litedepth-synth.args, the shipped recipe); arguments given here override them")
     args = sys.argv[1:] if argv is None else list(argv)
-    files = argparse.ArgumentParser(add_help=False)
+    files = argparse.ArgumentParser(add_help=False)  # read here: transformers' own args_file_flag parser takes --help
     files.add_argument("--args_file", action="append", default=[])
-    for name in files.parse_known_args(args)[0].args_file:  # transformers skips a missing file without a word
+    known, rest = files.parse_known_args(args)
+    from_files = []
+    for name in known.args_file:
         if not Path(name).is_file():
             raise SystemExit(f"--args_file {name}: no such file")
-    parsed = parser.parse_args_into_dataclasses(args=args, args_file_flag="--args_file")
+        from_files += Path(name).read_text().split()
+    parsed = parser.parse_args_into_dataclasses(args=from_files + rest)  # the command line comes last and wins
     script_args, training_args = parsed[0], parsed[1]
     overwrite = getattr(training_args, "overwrite_output_dir", False) or any(
         getattr(extra, "overwrite_output_dir", False) for extra in parsed[2:])
