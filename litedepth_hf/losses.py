@@ -100,7 +100,7 @@ def virtual_normal(
     fx, fy, cx, cy = (v[:, None] for v in _intrinsics(intrinsics, batch, height, width, device))
     rays = torch.stack([(xs - cx) / fx, (ys - cy) / fy, torch.ones_like(xs)], dim=-1)  # (B, slots * 3, 3)
     gt_depth = torch.gather(target.flatten(1), 1, picks)  # the sampled pixels only: no full-size pass
-    gt_depth = torch.where(torch.isfinite(gt_depth) & (gt_depth > 0), gt_depth, torch.ones_like(gt_depth))
+    gt_depth = torch.where(valid_mask(gt_depth), gt_depth, torch.ones_like(gt_depth))
     gt_points = (rays * gt_depth.unsqueeze(-1)).view(batch * slots, 3, 3)
     pred_points = (rays * torch.gather(predicted.flatten(1), 1, picks).unsqueeze(-1)).view(batch * slots, 3, 3)
     used = (torch.arange(slots, device=device)[None] < wanted[:, None]) & (counts >= 3)[:, None]

@@ -34,7 +34,7 @@ def inline_batches(dataset, batch_size):
 def loader_batches(dataset, batch_size, workers):
     """Batches from a DataLoader with worker processes, as `Trainer` builds them for train.py."""
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, collate_fn=pad_collate,
-                                         num_workers=workers, persistent_workers=True)
+                                         num_workers=workers, persistent_workers=workers > 0)
     while True:
         yield from loader
 

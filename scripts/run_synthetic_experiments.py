@@ -52,8 +52,9 @@ def train(out: Path, flags: list, steps: int, seed: int, crop: str, lr: float = 
     if (out / "model.safetensors").is_file():
         return
     out.mkdir(parents=True, exist_ok=True)
-    run([sys.executable, "scripts/train.py", *flags, *COMMON, "--crop", crop, "--max_steps", str(steps), "--seed", str(seed),
-         "--learning_rate", str(lr), "--output_dir", str(out), "--overwrite_output_dir"], out.parent / f"{out.name}.log")
+    run([sys.executable, "scripts/train.py", *flags, *COMMON, "--crop", crop, "--max_steps", str(steps),
+         "--seed", str(seed), "--learning_rate", str(lr), "--output_dir", str(out), "--overwrite_output_dir"],
+        out.parent / f"{out.name}.log")
 
 
 def evaluate(model: Path) -> dict:

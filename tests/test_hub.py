@@ -245,15 +245,11 @@ def test_token_and_permission_errors_are_clear(tmp_path):
 
 
 def test_train_push_to_hub_ends_in_the_same_repo_as_litedepth_push(tmp_path, train_dir, dev_dir, monkeypatch):
-    import importlib.util
-
     import huggingface_hub
 
     recorder = RecordingHfApi()
     monkeypatch.setattr(huggingface_hub, "HfApi", lambda token=None: recorder)
-    spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")
-    train_script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train_script)
+    train_script = load_script("train")
     out = tmp_path / "run"
     assert train_script.main(["--train_data", str(train_dir), "--eval_data", str(dev_dir), "--output_dir", str(out),
                               "--max_train_samples", "4", "--max_steps", "2", "--per_device_train_batch_size", "2",

@@ -1,22 +1,18 @@
 """scripts/shrink_dataset.py: a smaller copy every loader reads, with real GT values and scaled intrinsics."""
 
 import csv
-import importlib.util
 import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT
+import conftest
 from litedepth_hf.data import example_arrays, load_depth_dataset
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("shrink_dataset", ROOT / "scripts" / "shrink_dataset.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return conftest.load_script("shrink_dataset")
 
 
 def test_shrunk_copy_keeps_gt_values_and_scales_intrinsics(train_dir, tmp_path):

@@ -85,11 +85,9 @@ def test_train_help_reads_well():
 
 def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
     """The shipped recipe lives in one file (scripts/recipes), read by reproduce_default.sh and long_runs.sh."""
-    import importlib.util
+    from conftest import load_script
 
-    spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("train")
     recipe = str(ROOT / "scripts" / "recipes" / "litedepth-synth.args")
     base = ["--train_data", "frames", "--output_dir", str(tmp_path / "out"), "--report_to", "none"]
     args, training, _ = script.parse_args(["--args_file", recipe, *base, "--seed", "5"])
