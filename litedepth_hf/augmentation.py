@@ -37,6 +37,9 @@ class AugmentConfig:
     # input size (nearest pixels, no interpolation: every label value is a real GT value). The losses at
     # 480x640 cost more than the network on a CPU; 0 keeps GT at crop resolution as the paper does.
     max_label_scale: float = 2.0
+    # the photographic camera model (synthetic/camera_model.py: noise, blur, vignetting, aberration, tone,
+    # JPEG) on the whole frame before cropping: for rendered sources, which no real camera recorded
+    camera_model: bool = False
 
     @classmethod
     def strong(cls, **kwargs) -> "AugmentConfig":
@@ -116,6 +119,10 @@ def augment(rgb: np.ndarray, depth: np.ndarray, rng: np.random.Generator, config
     crop, full resolution) and `intrinsics` of the label grid (fx, fy, cx, cy; NaN when unknown)."""
     if rgb.shape[:2] != depth.shape:
         raise ValueError(f"RGB {rgb.shape[:2]} and depth {depth.shape} sizes differ")
+    if config.camera_model:
+        from .synthetic.camera_model import apply_camera_model
+
+        rgb = apply_camera_model(np.ascontiguousarray(rgb, dtype=np.uint8), rng)
     degrees = 0.0
     if config.rotation_degrees and rng.random() < config.rotation_p:
         degrees = rng.uniform(-config.rotation_degrees, config.rotation_degrees)

@@ -155,14 +155,14 @@ def run_synth(args) -> int:
         part, parts = (int(v) for v in args.shard.split("/"))
     except ValueError:
         raise ValueError(f"--shard must be K/N (e.g. 0/4), got {args.shard!r}") from None
-    textures = args.textures
-    if textures is None:  # the training folders beside a checkout; never a dev folder
-        textures = [str(p) for p in synthetic.DEFAULT_TEXTURE_FOLDERS if Path(p).is_dir()]
-    elif textures == ["none"]:
-        textures = []
+    # absolute paths: meta.json then names the same folders wherever a resumed run starts
+    textures = [str(Path(p).resolve()) for p in args.textures or []]
+    meshes = [str(Path(p).resolve()) for p in args.meshes or []]
     variant = synthetic.default_variant()
-    config = synthetic.SynthConfig(seed=args.seed, size=size, spp=args.spp, integrator=args.integrator,
-                                   max_depth_m=args.max_depth, textures=textures, variant=variant)
+    defaults = synthetic.SynthConfig()
+    config = synthetic.SynthConfig(seed=args.seed, size=size, spp=args.spp or defaults.spp,
+                                   integrator=args.integrator, max_depth_m=args.max_depth, textures=textures,
+                                   meshes=meshes, camera_model=args.camera_model, variant=variant)
     result = synthetic.synthesize(args.out, args.num, config, shard=(part, parts), workers=args.workers)
     print(result["stats"])
     rate = result["images_per_second"]
@@ -174,6 +174,7 @@ def run_synth(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .synthetic.config import SynthConfig  # dataclasses only: the defaults have one source
     parser = argparse.ArgumentParser(
         prog="litedepth",
         description="LiteDepth: 0.39 M-parameter monocular depth estimation (ECCV 2022 workshops).",
@@ -254,23 +255,32 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT/meta.json: the layout every loader and scripts/train.py read. Frame i is drawn from (seed, i), so "
         "the same arguments give the same files, shards are disjoint, and an interrupted run resumes in the "
         "same OUT. Needs the synth extra: pip install 'litedepth-hf[synth]'.",
-        epilog="examples:\n  litedepth synth --out ~/.cache/litedepth/synth-s0 --num 20000\n"
-        "  litedepth synth --out part0 --num 20000 --shard 0/4     # frames 0, 4, 8, ... of the same set",
+        epilog="examples:\n  litedepth synth --out ~/.cache/litedepth/synth-s0 --num 20000 \\\n"
+        "      --textures ../shared/data/textures_photos --meshes ../shared/data/meshes\n"
+        "  litedepth synth --out part0 --num 20000 --shard 0/4     # frames 0, 4, 8, ... of the same set\n"
+        "  litedepth synth --out preview --num 24 --camera-model   # as a camera would record them",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     synth.add_argument("--out", required=True, help="output folder (new, empty, or this dataset to resume)")
     synth.add_argument("--num", type=int, required=True, help="number of frames in the whole dataset")
     synth.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     synth.add_argument("--size", default="240x320", help="HEIGHTxWIDTH in pixels (default 240x320)")
-    synth.add_argument("--spp", type=int, default=8, help="colour samples per pixel (default 8; depth uses 1)")
+    synth.add_argument("--spp", type=int, default=None,
+                       help=f"colour samples per pixel (default {SynthConfig.spp}; depth uses 1)")
     synth.add_argument("--integrator", default="direct", choices=("direct", "path"),
                        help="direct light (default, fast) or path tracing with inter-reflections (slower)")
     synth.add_argument("--max-depth", type=float, default=10.0, help="depth cap in metres; beyond is 0 (default 10)")
     synth.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
     synth.add_argument("--shard", default="0/1", help="render only frames i with i %% N == K (K/N, default 0/1)")
     synth.add_argument("--textures", nargs="+", default=None, metavar="FOLDER",
-                       help="folders of photos to crop textures from ('none' for procedural only; default: "
-                       "../shared/data/tum_fr1_rpy when present, the training frames, never a dev folder)")
+                       help="folders of photos (subfolders included) for surface materials, fresh crops every "
+                       "frame (default: none, procedural materials only). Never a folder you evaluate on")
+    synth.add_argument("--meshes", nargs="+", default=None, metavar="FOLDER",
+                       help="folders of OBJ meshes in metres (z up), placed as clutter at their real size "
+                       "(default: none, primitives only)")
+    synth.add_argument("--camera-model", action="store_true",
+                       help="bake sensor noise, blur, vignetting, aberration, tone curve and JPEG into the saved "
+                       "RGB (for previews; training applies the camera model on the fly instead)")
     synth.set_defaults(func=run_synth)
     return parser
 

@@ -20,7 +20,7 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -64,6 +64,9 @@ class ScriptArguments:
                 "own default, and what the recipes in docs/training.md use)"})
     crop: str = field(default="r2", metadata={"help": "r2 (random resolution crop) or fixed (whole frame)"})
     augment: str = field(default="paper", metadata={"help": "photometric jitter: paper, or strong (+ contrast, grey)"})
+    camera_model: bool = field(default=False, metadata={
+        "help": "rendered sources only: a fresh photographic camera model per sample (sensor noise, defocus and "
+                "motion blur, vignetting, chromatic aberration, white balance, tone curve, JPEG)"})
     max_depth: float = field(default=10.0, metadata={"help": "output clamp for a new model, metres (Kinect: 10)"})
     lr_floor_ratio: float = field(default=1e-3, metadata={"help": "poly decay ends at lr x this"})
     cache_decoded: bool = field(default=True, metadata={"help": "with --decoded_cache none: keep decoded frames in RAM"})
@@ -189,7 +192,8 @@ def build_train_set(script_args, augment_config, common: dict, distributed: bool
         if script_args.decoded_cache.lower() != "none":
             store = DecodedFrames(data, Path(script_args.decoded_cache).expanduser(), progress=not distributed)
         rendered = _is_rendered(source)
-        sets.append(RGBDTrainingDataset(data, train=True, augment_config=augment_config, decoded_store=store,
+        config = replace(augment_config, camera_model=script_args.camera_model and rendered)
+        sets.append(RGBDTrainingDataset(data, train=True, augment_config=config, decoded_store=store,
                                         restyle_references=references if rendered else None, **common))
     if len(sets) == 1 and not script_args.epoch_size:
         return sets[0]

@@ -22,6 +22,14 @@ def train_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """`../shared/data` (rendering assets and dev folders); tests that need it skip with the reason when absent."""
+    if not DATA.is_dir():
+        pytest.skip(f"{DATA} not found (set LITEDEPTH_DATA to the shared/data folder)")
+    return DATA
+
+
+@pytest.fixture(scope="session")
 def dev_dir() -> Path:
     if not (DEV / "manifest.csv").is_file():
         pytest.fail(f"real data missing: {DEV} (set LITEDEPTH_DATA to the shared/data folder)")

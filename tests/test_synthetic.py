@@ -16,27 +16,49 @@ pytest.importorskip("mitsuba", reason="the synth extra is not installed")
 
 from litedepth_hf import synthetic  # noqa: E402
 from litedepth_hf.cli import main as cli_main  # noqa: E402
+from litedepth_hf.synthetic.geometry import _rotation, _yaw_matrix  # noqa: E402
 
 TINY = dict(size=(24, 32), spp=2)
 
 
+GREY = synthetic.Material("flat", 0, np.full(3, 0.2, np.float32))
+WHITE = synthetic.Material("flat", 0, np.full(3, 0.9, np.float32))
+CUBE_OBJ = "\n".join(["v -0.15 -0.15 0", "v 0.15 -0.15 0", "v 0.15 0.15 0", "v -0.15 0.15 0", "v -0.15 -0.15 0.3",
+                      "v 0.15 -0.15 0.3", "v 0.15 0.15 0.3", "v -0.15 0.15 0.3", "f 1 2 3 4", "f 5 8 7 6",
+                      "f 1 5 6 2", "f 2 6 7 3", "f 3 7 8 4", "f 4 8 5 1"]) + "\n"
+
+
 @pytest.fixture(scope="module")
-def renderer():
-    """One template for the hand-built scenes: textures 0 (grey) and 1 (white)."""
-    pool = np.stack([np.full((8, 8, 3), 0.2, np.float32), np.full((8, 8, 3), 0.9, np.float32)])
+def meshes(tmp_path_factory):
+    """A 0.3 m cube written here, and a scanned object (the mustard bottle) when ../shared/data is there."""
+    folder = tmp_path_factory.mktemp("meshes")
+    (folder / "cube.obj").write_text(CUBE_OBJ)
+    found = [synthetic.read_obj(folder / "cube.obj")]
+    from conftest import DATA
+
+    bottle = DATA / "meshes" / "ycb_mustard_bottle.obj"
+    if bottle.is_file():
+        found.append(synthetic.read_obj(bottle))
+    return found
+
+
+@pytest.fixture(scope="module")
+def renderer(meshes):
+    """One template for the hand-built scenes (flat materials), with the test meshes in its mesh slots."""
     config = synthetic.SynthConfig(size=(72, 96), spp=4, variant=synthetic.import_mitsuba().variant())
-    return synthetic.Renderer(config, pool)
+    return synthetic.Renderer(config, synthetic.MaterialPainter(0, []), meshes)
 
 
-def _scene(boxes, camera) -> synthetic.Scene:
+def _scene(boxes, camera, meshes=()) -> synthetic.Scene:
     light = synthetic.Light("point", np.array([0.0, 0.0, 0.5]), np.ones(3) * 3.0)
-    return synthetic.Scene(boxes, [], [light], camera, close_range=False, objects=len(boxes), ambient=0.3)
+    return synthetic.Scene(boxes, [], list(meshes), [light], camera, close_range=False, objects=len(boxes),
+                           ambient=0.3)
 
 
-def _wall(z: float, texture: int = 0) -> synthetic.Box:
+def _wall(z: float, material=GREY) -> synthetic.Box:
     """A 40 m square slab whose front face is the plane z = `z` (camera at the origin looking +z)."""
     return synthetic.Box(np.array([0, 0, z + 0.05], np.float32), np.array([40, 40, 0.1], np.float32),
-                         np.eye(3, dtype=np.float32), texture, np.ones(3, np.float32))
+                         np.eye(3, dtype=np.float32), material)
 
 
 def _camera(hfov=60.0, roll_deg=0.0, offset=(0.0, 0.0)) -> synthetic.Camera:
@@ -87,8 +109,7 @@ def _convex_hull(points):
 
 def test_box_covers_its_pinhole_projection_and_edges_agree(renderer):
     box = synthetic.Box(np.array([0.25, -0.1, 2.5], np.float32), np.array([0.9, 0.6, 0.7], np.float32),
-                        synthetic._yaw_matrix(0.5) @ synthetic._rotation(np.random.default_rng(3)).astype(np.float32),
-                        1, np.ones(3, np.float32))
+                        _yaw_matrix(0.5) @ _rotation(np.random.default_rng(3)).astype(np.float32), WHITE)
     camera = _camera(hfov=55.0, roll_deg=8.0, offset=(0.04, -0.03))
     rgb, depth = renderer.render(_scene([_wall(5.0), box], camera), seed=1)
     rendered = depth < 4.5
@@ -114,6 +135,60 @@ def test_box_covers_its_pinhole_projection_and_edges_agree(renderer):
     assert (depth_edge & near_rgb_edge).sum() / depth_edge.sum() >= 0.95
 
 
+def _pinhole_zbuffer(vertices, faces, camera, height, width):
+    """Software z-buffer of a triangle mesh at pixel centres (pinhole, the intrinsics' convention): z in
+    metres, 0 where no triangle covers the centre. 1/z is affine in the image, so it is what is interpolated."""
+    intrinsics = camera.intrinsics(height, width)
+    cam = (vertices - camera.origin) @ camera.rotation
+    u = intrinsics["fx"] * cam[:, 0] / cam[:, 2] + intrinsics["cx"]
+    v = intrinsics["fy"] * cam[:, 1] / cam[:, 2] + intrinsics["cy"]
+    inverse = np.zeros((height, width))
+    for a, b, c in faces:
+        xs, ys = u[[a, b, c]], v[[a, b, c]]
+        x0, x1 = max(int(np.ceil(xs.min())), 0), min(int(np.floor(xs.max())), width - 1)
+        y0, y1 = max(int(np.ceil(ys.min())), 0), min(int(np.floor(ys.max())), height - 1)
+        if x0 > x1 or y0 > y1:
+            continue
+        py, px = np.mgrid[y0:y1 + 1, x0:x1 + 1]
+        det = (ys[1] - ys[2]) * (xs[0] - xs[2]) + (xs[2] - xs[1]) * (ys[0] - ys[2])
+        if abs(det) < 1e-12:
+            continue
+        w0 = ((ys[1] - ys[2]) * (px - xs[2]) + (xs[2] - xs[1]) * (py - ys[2])) / det
+        w1 = ((ys[2] - ys[0]) * (px - xs[2]) + (xs[0] - xs[2]) * (py - ys[2])) / det
+        w2 = 1 - w0 - w1
+        inside = (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
+        inv = w0 / cam[a, 2] + w1 / cam[b, 2] + w2 / cam[c, 2]
+        region = inverse[y0:y1 + 1, x0:x1 + 1]
+        np.copyto(region, np.maximum(region, np.where(inside, inv, 0)))  # nearest surface: largest 1/z
+    with np.errstate(divide="ignore"):
+        return np.where(inverse > 0, 1 / inverse, 0.0)
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["cube", "scanned"])
+def test_mesh_covers_its_pinhole_projection_at_its_size_and_depth(renderer, meshes, which):
+    if which >= len(meshes):
+        pytest.skip("../shared/data/meshes not found")
+    mesh = meshes[which]
+    rotation = (_yaw_matrix(0.7) @ _rotation(np.random.default_rng(5))).astype(np.float32)
+    distance = (0.9, 0.45)[which]  # the bottle is 19 cm tall: closer, so it covers a few hundred pixels
+    placed = synthetic.MeshObject(which, np.array([0.05, 0.02, distance], np.float32), rotation, WHITE)
+    camera = _camera(hfov=50.0, roll_deg=5.0, offset=(0.02, -0.01))
+    _, depth = renderer.render(_scene([_wall(3.0)], camera, [placed]), seed=2)
+    world = mesh.vertices @ rotation.T + placed.centre
+    expected = _pinhole_zbuffer(world, mesh.faces, camera, *depth.shape)
+    rendered, predicted = depth < 2.5, expected > 0
+    assert predicted.sum() > 200
+    iou = (rendered & predicted).sum() / (rendered | predicted).sum()
+    assert iou >= 0.95, iou
+    inner = predicted & rendered
+    for axis in (0, 1):  # away from silhouettes, where one pixel may see either surface
+        inner[1:-1] &= np.roll(predicted, 1, axis)[1:-1] & np.roll(predicted, -1, axis)[1:-1]
+    # the depth pass takes one random point inside each pixel, not its centre: on a slanted face that moves z by
+    # up to a pixel's footprint (~9 mm at 0.9 m here) times the slope
+    error = np.abs(depth[inner] - expected[inner])
+    assert np.median(error) < 0.001 and np.percentile(error, 95) < 0.015, (np.median(error), error.max())
+
+
 def _assert_same(files: dict, reference: dict):
     """Every file byte for byte: colour too (Mitsuba's object merging once made light sampling depend on
     memory addresses, so about 1 process in 10 drew other colour grain; the template now loads unmerged)."""
@@ -128,9 +203,12 @@ def _files(root):
 
 
 @pytest.fixture(scope="module")
-def tiny_set(tmp_path_factory, train_dir):
+def tiny_set(tmp_path_factory, train_dir, meshes):
     out = tmp_path_factory.mktemp("synth") / "set"
-    config = synthetic.SynthConfig(**TINY, textures=[str(train_dir)], variant=synthetic.import_mitsuba().variant())
+    mesh_folder = tmp_path_factory.mktemp("mesh_folder")
+    (mesh_folder / "cube.obj").write_text(CUBE_OBJ)
+    config = synthetic.SynthConfig(**TINY, textures=[str(train_dir)], meshes=[str(mesh_folder)], camera_model=True,
+                                   variant=synthetic.import_mitsuba().variant())
     result = synthetic.synthesize(out, 6, config, workers=1, progress=False)
     return out, config, result
 
@@ -224,6 +302,8 @@ def test_bad_input_is_one_line_and_loses_nothing(tiny_set, tmp_path, capsys):
     empty.mkdir()
     (empty / "notes.txt").write_text("no pictures here")
     cases.append((["--num", "2", "--textures", str(empty)], "holds no images"))
+    cases.append((["--num", "2", "--meshes", str(empty)], "holds no .obj files"))
+    cases.append((["--num", "2", "--meshes", str(tmp_path / "nowhere")], "mesh folder not found"))
     for extra, message in cases:
         target = str(out) if "another" in message else str(tmp_path / "new")
         code = cli_main(["synth", "--out", target] + extra)
@@ -233,7 +313,7 @@ def test_bad_input_is_one_line_and_loses_nothing(tiny_set, tmp_path, capsys):
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     (stranger / "mine.txt").write_text("keep me")
-    assert cli_main(["synth", "--out", str(stranger), "--num", "1", "--textures", "none"]) == 2
+    assert cli_main(["synth", "--out", str(stranger), "--num", "1"]) == 2
     assert "holds no synthetic dataset" in capsys.readouterr().err
     assert (stranger / "mine.txt").read_text() == "keep me"
 
@@ -260,3 +340,17 @@ def test_two_sources_a_synthetic_and_a_real_one_reduce_the_loss(tiny_set, train_
     assert len(losses) >= 10 and all(math.isfinite(v) for v in losses)
     assert sum(losses[-3:]) / 3 < 0.85 * sum(losses[:3]) / 3, losses
     assert (tmp_path / "cache").is_dir() and any((tmp_path / "cache").rglob("rgb.u8"))
+
+
+def test_without_textures_no_image_is_read_and_meta_names_the_sources(tiny_set, tmp_path, monkeypatch):
+    out, config, _ = tiny_set
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["generator_version"] == synthetic.GENERATOR_VERSION
+    assert meta["texture_sources"][0]["files"] == 120 and meta["mesh_sources"][0]["files"] == 1
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda path, *a, **k: opened.append(str(path)) or real_open(path, *a, **k))
+    bare = synthetic.SynthConfig(**TINY, variant=config.variant)
+    result = synthetic.synthesize(tmp_path / "bare", 2, bare, workers=1, progress=False)
+    assert result["rendered"] == 2 and opened == []
+    assert json.loads((tmp_path / "bare" / "meta.json").read_text())["texture_sources"] == []

@@ -1,0 +1,47 @@
+"""What decides a rendered dataset's pixels (`SynthConfig`, stored in meta.json) and the folder's constants."""
+
+from dataclasses import dataclass, field
+
+DEPTH_SCALE = 5000.0  # stored uint16 / 5000 = metres, as the TUM folders
+GENERATOR = "litedepth synth"  # meta.json's "generator": how training tells renders from camera frames
+GENERATOR_VERSION = 2  # 2: per-frame photo materials, scanned meshes, lamps/doors/plants/monitors, holders
+MANIFEST_FIELDS = ("id", "rgb", "depth", "valid_fraction", "depth_min_m", "depth_median_m", "depth_max_m",
+                   "fx", "fy", "cx", "cy", "close_range", "objects", "path_traced")
+FAST_PATH_NOTE = ("mitsuba: using the slow scalar_rgb renderer; for ~10x speed install LLVM >= 16 "
+                  "(Debian/Ubuntu: apt-get install libllvm19) or set DRJIT_LIBLLVM_PATH to its libLLVM.so")
+
+
+@dataclass
+class SynthConfig:
+    """Everything that decides a dataset's pixels; stored in meta.json so a resumed run must match.
+
+    `textures`: folders of photos for materials (none: procedural materials only); `meshes`: folders of
+    OBJ files in metres used as clutter (none: primitives only); `camera_model`: bake the photographic
+    effects of `camera_model.py` into the saved RGB (for previews; training applies them on the fly)."""
+
+    seed: int = 0
+    size: tuple = (240, 320)  # (height, width)
+    spp: int = 4  # the irradiance denoiser (render.denoise) removes most of the grain 4 samples leave
+    integrator: str = "direct"
+    max_depth_m: float = 10.0
+    close_range_share: float = 0.3
+    path_traced_share: float = 0.05  # frames whose colour is path traced (indirect light); the rest direct + ambient
+    textures: list = field(default_factory=list)
+    meshes: list = field(default_factory=list)
+    camera_model: bool = False
+    variant: str = "scalar_rgb"
+
+    def __post_init__(self):
+        self.size = tuple(int(v) for v in self.size)
+        if len(self.size) != 2 or min(self.size) < 8:
+            raise ValueError(f"size must be (height, width), each >= 8 pixels, got {self.size}")
+        if self.spp < 1:
+            raise ValueError(f"spp must be >= 1, got {self.spp}")
+        if self.integrator not in ("direct", "path"):
+            raise ValueError(f"integrator must be 'direct' or 'path', got {self.integrator!r}")
+        if not 0 <= self.path_traced_share <= 1:
+            raise ValueError(f"path_traced_share must be in [0, 1], got {self.path_traced_share}")
+        if not self.max_depth_m > 0:
+            raise ValueError(f"max_depth_m must be > 0, got {self.max_depth_m}")
+        self.textures = [str(t) for t in self.textures]
+        self.meshes = [str(m) for m in self.meshes]

@@ -1,0 +1,275 @@
+"""Mitsuba 3 rendering: the renderer set-up (LLVM or scalar variant) and `Renderer`, one compiled scene
+template re-posed per frame.
+
+Speed comes from compiling once: the template has a fixed number of box, blob (superquadric) and mesh
+slots, lights and textures, and each frame only changes values through `mi.traverse` (vertex positions,
+texels, emitters, camera). Unused slots are shrunk and parked below the floor. Colour is rendered with
+many samples per pixel (direct light, or for a share of frames the path tracer); depth in a second pass
+with one sample per pixel and a box filter, so an occlusion-edge pixel holds one surface's depth, never a
+blend. Depth is z along the optical axis, in metres.
+"""
+
+import glob
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .config import FAST_PATH_NOTE, SynthConfig
+from .geometry import _CUBE_TRIANGLES, _GRID_TRIANGLES, GRID_U, GRID_V, Blob, Box, Light, Scene, look_rotation, mitsuba_frame
+from .meshes import Mesh
+from .scenes import N_BLOBS, N_BOXES, N_CEILING_LIGHTS
+from .textures import LARGE_TEXTURE, SMALL_TEXTURE, MaterialPainter
+
+PARKED = np.array([0.0, -50.0, 0.0], np.float32)  # where unused slots collapse, below every floor
+_LEVELS = np.linspace(0.0, 1.0, 16384)
+_BYTE_OF_LINEAR = np.round(255 * np.where(_LEVELS <= 0.0031308, 12.92 * _LEVELS,
+                                          1.055 * _LEVELS ** (1 / 2.4) - 0.055)).astype(np.uint8)  # linear -> sRGB byte
+LARGE_SLOTS = 16  # box slots with large textures: the room (~6-16 boxes); furniture and clutter get small ones
+
+
+def llvm_library() -> Optional[str]:
+    """Path of a libLLVM >= 16 (older ones crash Dr.Jit's code generation), or None."""
+    configured = os.environ.get("DRJIT_LIBLLVM_PATH")
+    if configured:
+        return configured if Path(configured).is_file() else None
+    candidates = []
+    for pattern in ("/usr/lib/*/libLLVM-*.so*", "/usr/lib/llvm-*/lib/libLLVM*.so*", "/usr/local/lib/libLLVM*.so*"):
+        candidates += glob.glob(pattern)
+    best = None
+    for path in candidates:
+        digits = "".join(ch if ch.isdigit() else " " for ch in Path(path).name.replace("LLVM", " ")).split()
+        major = int(digits[0]) if digits else 0
+        if major >= 16 and (best is None or major > best[0]):
+            best = (major, path)
+    return best[1] if best else None
+
+
+def default_variant() -> str:
+    """The fastest CPU variant that works here, decided without importing Mitsuba."""
+    return "llvm_ad_rgb" if llvm_library() else "scalar_rgb"
+
+
+def check_renderer(variant: Optional[str] = None) -> None:
+    """Fail with one line if Mitsuba, or the LLVM library a variant needs, is missing (nothing imported)."""
+    import importlib.util
+
+    if importlib.util.find_spec("mitsuba") is None:
+        raise RuntimeError("Mitsuba 3 is not installed: pip install 'litedepth-hf[synth]' (or pip install mitsuba)")
+    if variant is not None and variant.startswith("llvm") and not llvm_library():
+        raise RuntimeError(f"the {variant} renderer needs LLVM >= 16; this dataset was started with it. "
+                           + FAST_PATH_NOTE.split("; ", 1)[1])
+
+
+def import_mitsuba(variant: Optional[str] = None):
+    """Import Mitsuba with the given variant, or the fastest working CPU one (LLVM when a libLLVM >= 16
+    exists, else scalar_rgb). Sets the process's Mitsuba variant."""
+    check_renderer(variant)
+    library = llvm_library() if variant is None or variant.startswith("llvm") else None
+    if library:
+        os.environ["DRJIT_LIBLLVM_PATH"] = library
+    import mitsuba as mi
+
+    mi.set_variant(variant or ("llvm_ad_rgb" if library else "scalar_rgb"))
+    return mi
+
+
+def _slot_bsdf(kind: int) -> dict:
+    """Materials by slot: mostly diffuse, every 4th rough plastic, every 9th glossy plastic."""
+    # mirror: photo crops do not tile, and mirrored repeats have no seams (tileable patterns stay seamless)
+    texture = {"type": "bitmap", "bitmap": None, "raw": True, "filter_type": "bilinear", "wrap_mode": "mirror"}
+    if kind % 9 == 8:
+        return {"type": "plastic", "diffuse_reflectance": texture, "int_ior": 1.5}
+    if kind % 4 == 3:
+        return {"type": "roughplastic", "distribution": "ggx", "alpha": 0.2, "diffuse_reflectance": texture}
+    return {"type": "diffuse", "reflectance": texture}
+
+
+class Renderer:
+    """One Mitsuba scene template, re-posed per frame: `render(scene, seed, frame)` -> (RGB uint8, z-depth m).
+
+    Slots: `N_BOXES` boxes (the first `LARGE_SLOTS`, which the room and furniture fill, with `LARGE_TEXTURE`
+    texels, the rest `SMALL_TEXTURE`), `N_BLOBS` superquadrics, and one slot per scanned mesh."""
+
+    def __init__(self, config: SynthConfig, painter: MaterialPainter, meshes: Sequence[Mesh] = ()):
+        mi = self.mi = import_mitsuba(config.variant)
+        self.config, self.painter, self.meshes = config, painter, list(meshes)
+        height, width = config.size
+        template = {
+            "type": "scene",
+            "sensor": {"type": "perspective", "fov_axis": "x", "fov": 60.0, "near_clip": 0.01, "far_clip": 1000.0,
+                       "film": {"type": "hdrfilm", "width": width, "height": height, "pixel_format": "rgb",
+                                "rfilter": {"type": "box"}}},
+        }
+        self.slots = {"box": [], "blob": [], "mesh": []}  # per kind: (key, texture key, texels, vertex count)
+        counts = [("box", N_BOXES, 24, len(_CUBE_TRIANGLES)), ("blob", N_BLOBS, (GRID_V + 1) * GRID_U, len(_GRID_TRIANGLES))]
+        counts += [("mesh", 1, len(m.vertices), len(m.faces)) for m in self.meshes]
+        k = 0
+        for kind, number, vertex_count, face_count in counts:
+            for _ in range(number):
+                size = LARGE_TEXTURE if kind == "box" and len(self.slots["box"]) < LARGE_SLOTS else SMALL_TEXTURE
+                bsdf = _slot_bsdf(k)
+                texture_key = "reflectance" if bsdf["type"] == "diffuse" else "diffuse_reflectance"
+                bsdf[texture_key]["bitmap"] = mi.Bitmap(np.full((size, size, 3), 0.5, np.float32))
+                props = mi.Properties()
+                props["bsdf"] = mi.load_dict(bsdf)
+                key = f"{kind}{k:03d}"
+                mesh = mi.Mesh(key, vertex_count, face_count, props=props, has_vertex_normals=kind == "blob",
+                               has_vertex_texcoords=True)
+                mesh_params = mi.traverse(mesh)
+                if kind == "box":
+                    faces = _CUBE_TRIANGLES
+                elif kind == "blob":
+                    faces = _GRID_TRIANGLES
+                else:
+                    faces = self.meshes[len(self.slots["mesh"])].faces
+                mesh_params["faces"] = faces.ravel()
+                mesh_params["vertex_positions"] = np.tile(PARKED, vertex_count)
+                if kind == "mesh":  # a scan's UVs never change: set once (in repeats: a crop covers half of it)
+                    mesh_params["vertex_texcoords"] = (self.meshes[len(self.slots["mesh"])].uv * 2.0).ravel()
+                if kind == "blob":  # given, so Mitsuba does not try (and warn) to compute them for a collapsed mesh
+                    mesh_params["vertex_normals"] = np.tile(np.array([0, 1.0, 0], np.float32), vertex_count)
+                mesh_params.update()
+                template[key] = mesh
+                self.slots[kind].append((key, texture_key, size, vertex_count))
+                k += 1
+        for k in range(N_CEILING_LIGHTS + 1):
+            template[f"area{k}"] = {"type": "rectangle", "emitter": {"type": "area", "radiance": {"type": "rgb", "value": 0.0}},
+                                    "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": 0.8}}}
+        template["point"] = {"type": "point", "position": [0, -40, 0], "intensity": {"type": "rgb", "value": 0.0}}
+        template["spot"] = {"type": "spot", "intensity": {"type": "rgb", "value": 0.0}, "cutoff_angle": 40.0}
+        # optimize=False: Mitsuba's merging of identical objects (our light slots are identical until
+        # posed) ordered the emitters by memory address, so in ~1 process in 10 light sampling drew
+        # another realisation and colour bytes differed between runs (measured; 46/46 equal without it)
+        self.scene = mi.load_dict(template, parallel=False, optimize=False)
+        self.params = mi.traverse(self.scene)
+        self._parked = {key for slots in self.slots.values() for key, *_ in slots}  # rewritten only when they move
+        # light sampling only (no BSDF samples): half the cost of the default at the same grain
+        self.direct = mi.load_dict({"type": "direct", "emitter_samples": 1, "bsdf_samples": 0})
+        self.path = mi.load_dict({"type": "path", "max_depth": 3})
+        # one sample per pixel: each pixel sees one surface; albedo here carries the ambient term
+        self.geometry_integrator = mi.load_dict({"type": "aov", "aovs": "dd:depth,pp:position,al:albedo"})
+
+    def _set_mesh(self, key: str, vertices, uv=None, normals=None):
+        self.params[f"{key}.vertex_positions"] = vertices.ravel()
+        if uv is not None:
+            self.params[f"{key}.vertex_texcoords"] = uv.ravel()
+        if normals is not None:
+            self.params[f"{key}.vertex_normals"] = normals.ravel()
+
+    def pose(self, scene: Scene, frame: int = 0):
+        """Write a sampled scene into the template's slots (unused slots parked under the floor); `frame`
+        picks the procedural pool its materials draw from."""
+        mi, params = self.mi, self.params
+        if len(scene.boxes) > len(self.slots["box"]) or len(scene.blobs) > len(self.slots["blob"]):
+            raise ValueError(f"scene has {len(scene.boxes)} boxes / {len(scene.blobs)} blobs; the template holds "
+                             f"{len(self.slots['box'])} / {len(self.slots['blob'])}")
+        placements = list(zip(self.slots["box"], scene.boxes)) + list(zip(self.slots["blob"], scene.blobs))
+        for item in scene.meshes:
+            if not 0 <= item.mesh < len(self.meshes):
+                raise ValueError(f"scene uses mesh {item.mesh}; the renderer holds {len(self.meshes)}")
+            placements.append((self.slots["mesh"][item.mesh], item))
+        used = set()
+        for (key, texture_key, size, _), shape in placements:
+            used.add(key)
+            if isinstance(shape, Box):
+                self._set_mesh(key, *shape.mesh())
+            elif isinstance(shape, Blob):
+                vertices, normals, uv = shape.mesh()
+                self._set_mesh(key, vertices, uv, normals)
+            else:
+                mesh = self.meshes[shape.mesh]
+                self._set_mesh(key, (mesh.vertices * shape.scale) @ shape.rotation.T + shape.centre)
+            texture = self.painter.paint(shape.material, size, frame)
+            params[f"{key}.bsdf.{texture_key}.data"] = mi.TensorXf(texture)
+        self._parked -= used
+        for kind, slots in self.slots.items():
+            for key, _, _, count in slots:
+                if key not in used and key not in self._parked:
+                    self._set_mesh(key, np.tile(PARKED, (count, 1)))
+                    self._parked.add(key)
+        areas = [light for light in scene.lights if light.kind == "area"]
+        point = next((light for light in scene.lights if light.kind == "point"), None)
+        spot = next((light for light in scene.lights if light.kind == "spot"), None)
+        for k in range(N_CEILING_LIGHTS + 1):
+            light = areas[k] if k < len(areas) else None
+            params[f"area{k}.emitter.radiance.value"] = mi.Color3f(*(float(c) for c in (light.colour if light else (0.0, 0.0, 0.0))))
+            params[f"area{k}.to_world"] = mi.Transform4f(self._rectangle(light))
+        params["point.position"] = mi.Point3f(*(float(c) for c in (point.position if point else (0.0, -40.0, 0.0))))
+        params["point.intensity.value"] = mi.Color3f(*(float(c) for c in (point.colour if point else (0.0, 0.0, 0.0))))
+        params["spot.intensity.value"] = float(spot.colour.mean()) if spot else 0.0
+        if spot:
+            params["spot.cutoff_angle"] = float(spot.spot_deg)
+            params["spot.beam_width"] = float(spot.spot_deg * 0.75)
+            params["spot.to_world"] = mi.Transform4f(mitsuba_frame(look_rotation(np.asarray(spot.facing, np.float64), 0.0), spot.position))
+        camera = scene.camera
+        params["sensor.to_world"] = mi.Transform4f(camera.to_world())
+        params["sensor.x_fov"] = camera.hfov_deg
+        params["sensor.principal_point_offset_x"] = camera.principal_offset[0]
+        params["sensor.principal_point_offset_y"] = camera.principal_offset[1]
+        params.update()
+
+    @staticmethod
+    def _rectangle(light: Optional[Light]) -> np.ndarray:
+        """Mitsuba's rectangle spans [-1, 1]^2 in xy and emits along +z: place it, facing `light.facing`."""
+        matrix = np.eye(4)
+        if light is None:
+            matrix[:3, :3] *= 1e-3
+            matrix[:3, 3] = (0.0, -40.0, 0.0)
+            return matrix
+        normal = light.facing / np.linalg.norm(light.facing)
+        helper = np.array([0.0, 0.0, 1.0]) if abs(normal[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+        u = np.cross(helper, normal)
+        u /= np.linalg.norm(u)
+        v = np.cross(normal, u)
+        matrix[:3, 0], matrix[:3, 1], matrix[:3, 2] = u * light.half_size[0], v * light.half_size[1], normal
+        matrix[:3, 3] = light.position
+        return matrix
+
+    def render(self, scene: Scene, seed: int, frame: int = 0) -> tuple:
+        """(RGB uint8 (H, W, 3), z-depth float32 metres (H, W), 0 = no surface or beyond the cap)."""
+        mi = self.mi
+        self.pose(scene, frame)
+        path = scene.path_traced or self.config.integrator == "path"
+        radiance = np.array(mi.render(self.scene, self.params, integrator=self.path if path else self.direct,
+                                      spp=self.config.spp, seed=seed))[..., :3]
+        geometry = np.array(mi.render(self.scene, self.params, integrator=self.geometry_integrator, spp=1, seed=seed))
+        distance, position, albedo = geometry[..., 0], geometry[..., 1:4], geometry[..., 4:7]
+        forward = scene.camera.rotation[:, 2]
+        z = ((position - scene.camera.origin) @ forward).astype(np.float32)
+        z[(distance <= 0) | ~np.isfinite(z) | (z <= 0)] = 0.0
+        lights = [light.colour for light in scene.lights] or [np.ones(3)]
+        ambient = scene.ambient * np.mean(lights, axis=0) / max(float(np.max(np.mean(lights, axis=0))), 1e-6)
+        if path:  # the path tracer carries indirect light itself: keep a little fill only
+            ambient = ambient * 0.25
+        linear = (denoise(radiance, albedo, z) + ambient.astype(np.float32)) * albedo
+        luminance = linear @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+        level = float(np.percentile(luminance, scene.exposure_percentile))
+        linear = linear * (scene.exposure_target / max(level, 1e-6))
+        rgb = _BYTE_OF_LINEAR[np.clip(linear * (len(_BYTE_OF_LINEAR) - 1), 0, len(_BYTE_OF_LINEAR) - 1).astype(np.int32)]
+        z[z > self.config.max_depth_m] = 0.0
+        return rgb, z
+
+
+def denoise(radiance: np.ndarray, albedo: np.ndarray, depth: np.ndarray, radius: int = 2) -> np.ndarray:
+    """Irradiance (radiance / albedo) averaged over a (2r+1)-pixel row, then column, among pixels on the same
+    surface (z within 2 %): removes light-sampling grain, keeps texture (albedo) and depth edges sharp. Two
+    1-D passes cost 2(2r+1) shifted reads instead of (2r+1)^2."""
+    irradiance = radiance / np.maximum(albedo, 0.02)
+    tolerance = 0.02 * depth + 0.005
+    for axis in (1, 0):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (radius, radius)
+        padded_irr = np.pad(irradiance, pad + [(0, 0)], mode="edge")
+        padded_z = np.pad(depth, pad, mode="edge")
+        total = np.zeros_like(irradiance)
+        weights = np.zeros(depth.shape, np.float32)
+        for offset in range(2 * radius + 1):
+            window = [slice(None), slice(None)]
+            window[axis] = slice(offset, offset + depth.shape[axis])
+            w = (np.abs(padded_z[tuple(window)] - depth) < tolerance).astype(np.float32)
+            weights += w
+            total += padded_irr[tuple(window)] * w[..., None]
+        irradiance = total / np.maximum(weights, 1.0)[..., None]
+    return irradiance

@@ -1,0 +1,484 @@
+"""Scene sampling: a room, furniture at real dimensions, clutter (primitives and scanned objects), lights and
+a camera where people and robots hold one, all drawn from `numpy.random.default_rng([seed, index])`.
+
+Reads no file: materials are specs (see textures.py) and scanned objects enter as their bounds, so a
+scene is a pure function of (seed, index, photo count, mesh bounds) and is tested without Mitsuba.
+Real dimensions: table and desk tops 0.70-0.76 m, seats 0.42-0.48 m, doors 2.0-2.1 m, ceilings 2.4-3.2 m.
+"""
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .geometry import (Blob, Box, Camera, Light, MeshObject, Scene, _rotation, _yaw_matrix, colour_temperature,
+                       look_rotation)
+from .textures import Material, sample_material
+
+N_BOXES = 80
+N_BLOBS = 24
+N_CEILING_LIGHTS = 2
+
+
+class _Builder:
+    """Collects the boxes, blobs and meshes of one scene, each with its own material spec."""
+
+    def __init__(self, rng, photos: int, mesh_bounds: list):
+        self.rng, self.photos, self.mesh_bounds = rng, photos, list(mesh_bounds)
+        self.boxes, self.blobs, self.meshes, self.lamps = [], [], [], []
+        self.footprints = []  # (x, z, radius) on the floor: furniture and the camera keep out
+        self.surfaces = []  # (centre xz, half sizes along the box axes, yaw, height): where clutter goes
+
+    def material(self, plain: bool = False) -> Material:
+        """A fresh material; `plain` surfaces (walls, ceilings) are mostly paint."""
+        return sample_material(self.rng, self.photos, plain)
+
+    def box(self, centre, size, yaw: float = 0.0, texture=None, tile=None, rotation=None) -> Box:
+        material = texture if texture is not None else self.material()
+        if tile is None:  # metres one texture repeat covers: photos print larger than patterns
+            tile = self.rng.uniform(0.4, 2.0) if material.kind == "photo" else self.rng.uniform(0.3, 1.5)
+        box = Box(np.asarray(centre, np.float32), np.asarray(size, np.float32),
+                  rotation if rotation is not None else _yaw_matrix(yaw), material, float(tile))
+        self.boxes.append(box)
+        return box
+
+    def blob(self, centre, radii, exponents=(1.0, 1.0), rotation=None, material=None, torus=0.0,
+             rest_on: Optional[float] = None) -> Optional[Blob]:
+        """A superquadric; `rest_on` a height: its lowest point is put there (centre's y ignored)."""
+        if len(self.blobs) >= N_BLOBS:
+            return None
+        blob = Blob(np.asarray(centre, np.float32), np.asarray(radii, np.float32), tuple(exponents),
+                    (rotation if rotation is not None else np.eye(3)).astype(np.float32),
+                    material if material is not None else self.material(), torus)
+        if rest_on is not None:
+            blob.centre = np.array([blob.centre[0], rest_on - blob.lowest_point(), blob.centre[2]], np.float32)
+        self.blobs.append(blob)
+        return blob
+
+
+def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: float):
+    """Boxes of one piece of furniture in its local frame (x width, y up, z depth), placed at (x, z)."""
+    rng = b.rng
+    rot = _yaw_matrix(yaw)
+    wood = b.material()
+    parts = []  # (local centre, size, material or None)
+    if kind == "table":
+        w, d, h = rng.uniform(0.7, 1.8), rng.uniform(0.5, 1.0), rng.uniform(0.70, 0.76)
+        t, leg = rng.uniform(0.025, 0.06), rng.uniform(0.04, 0.08)
+        parts.append(((0, h - t / 2, 0), (w, t, d), wood))
+        for sx in (-1, 1):
+            for sz in (-1, 1):
+                parts.append(((sx * (w / 2 - leg), (h - t) / 2, sz * (d / 2 - leg)), (leg, h - t, leg), wood))
+        surfaces = [((0, 0), (w / 2, d / 2), h)]
+    elif kind == "desk":
+        w, d, h = rng.uniform(1.0, 1.8), rng.uniform(0.55, 0.8), rng.uniform(0.70, 0.76)
+        t = rng.uniform(0.025, 0.05)
+        parts.append(((0, h - t / 2, 0), (w, t, d), wood))
+        side = b.material()
+        for sx in (-1, 1):
+            parts.append(((sx * (w / 2 - 0.02), (h - t) / 2, 0), (0.04, h - t, d), side))
+        if rng.random() < 0.6:
+            parts.append(((w / 4, (h - t) / 2, 0), (w / 2 - 0.04, h - t, d * 0.9), side))
+        surfaces = [((0, 0.1), (w / 2, d / 2 - 0.1), h)]
+        if rng.random() < 0.6:  # a monitor (screen 0.45-0.7 m wide, 16:9 to 4:3) on a stand at the back
+            sw = rng.uniform(0.45, 0.7)
+            sh = sw * rng.uniform(0.56, 0.75)
+            lift = rng.uniform(0.08, 0.15)
+            mx = rng.uniform(-0.25, 0.25) * w
+            screen = Material("flat", 0, np.full(3, rng.uniform(0.01, 0.08), np.float32))
+            parts.append(((mx, h + lift + sh / 2, -d / 2 + 0.12), (sw, sh, rng.uniform(0.02, 0.05)), screen))
+            parts.append(((mx, h + lift / 2, -d / 2 + 0.14), (0.05, lift + 0.02, 0.03), screen))
+            parts.append(((mx, h + 0.01, -d / 2 + 0.14), (0.22, 0.02, 0.16), screen))
+    elif kind == "chair":
+        w, d, h = rng.uniform(0.4, 0.55), rng.uniform(0.4, 0.55), rng.uniform(0.42, 0.48)
+        leg = rng.uniform(0.03, 0.05)
+        parts.append(((0, h, 0), (w, 0.05, d), wood))
+        parts.append(((0, h + 0.25, -d / 2 + 0.025), (w * 0.92, rng.uniform(0.3, 0.5), 0.04), wood))
+        for sx in (-1, 1):
+            for sz in (-1, 1):
+                parts.append(((sx * (w / 2 - leg), h / 2, sz * (d / 2 - leg)), (leg, h, leg), wood))
+        surfaces = []
+    elif kind == "shelf":
+        w, d, h = rng.uniform(0.6, 1.6), rng.uniform(0.25, 0.45), rng.uniform(0.8, 2.2)
+        t = 0.025
+        for sx in (-1, 1):
+            parts.append(((sx * (w / 2 - t / 2), h / 2, 0), (t, h, d), wood))
+        parts.append(((0, h / 2, -d / 2 + 0.01), (w - 2 * t, h, 0.02), b.material()))
+        levels = int(rng.integers(2, 6))
+        surfaces = []
+        for k in range(levels + 1):
+            y = 0.05 + k * (h - 0.08) / levels
+            parts.append(((0, y, 0), (w - 2 * t - 0.004, t, d), wood))
+            surfaces.append(((0, 0.01), (w / 2 - t, d / 2 - 0.02), y + t / 2))
+    elif kind == "cabinet":
+        w, d, h = rng.uniform(0.5, 1.6), rng.uniform(0.4, 0.65), rng.uniform(0.5, 1.2)
+        parts.append(((0, h / 2, 0), (w, h, d), wood))
+        doors = int(rng.integers(1, 3))
+        front = b.material()
+        for k in range(doors):
+            dw = w / doors
+            parts.append(((-w / 2 + dw * (k + 0.5), h / 2, d / 2 + 0.01), (dw - 0.02, h - 0.04, 0.02), front))
+        surfaces = [((0, 0), (w / 2, d / 2), h)]
+    elif kind == "bed":
+        w, d = rng.uniform(0.9, 1.8), rng.uniform(1.9, 2.1)
+        base = rng.uniform(0.25, 0.4)
+        parts.append(((0, base / 2, 0), (w, base, d), wood))
+        parts.append(((0, base + 0.1, 0.02), (w - 0.04, 0.2, d - 0.06), b.material()))
+        parts.append(((0, rng.uniform(0.4, 0.6), -d / 2 + 0.03), (w + 0.06, rng.uniform(0.7, 1.1), 0.06), wood))
+        parts.append(((0, base + 0.26, -d / 2 + 0.3), (w * 0.7, 0.12, 0.35), b.material()))
+        surfaces = [((0, 0.2), (w / 2 - 0.1, d / 2 - 0.4), base + 0.2)]
+    else:  # sofa
+        w, d = rng.uniform(1.4, 2.4), rng.uniform(0.8, 1.0)
+        seat = rng.uniform(0.42, 0.48)
+        fabric = b.material()
+        parts.append(((0, seat / 2, 0.05), (w - 0.3, seat, d - 0.1), fabric))
+        parts.append(((0, seat + 0.22, -d / 2 + 0.1), (w - 0.304, seat + 0.44, 0.2), fabric))
+        for sx in (-1, 1):
+            parts.append(((sx * (w / 2 - 0.075), seat * 0.8, 0), (0.15, seat * 1.6, d), fabric))
+        surfaces = [((0, 0.05), (w / 2 - 0.2, d / 2 - 0.15), seat)]
+    centre = np.array([x, 0.0, z], np.float32)
+    for local, size, material in parts:
+        b.box(rot @ (np.asarray(local, np.float32) * scale) + centre, np.asarray(size, np.float32) * scale,
+              texture=material, rotation=rot)
+    for (sx, sz), (hx, hz), height in surfaces:
+        offset = rot @ np.array([sx * scale, 0, sz * scale], np.float32)
+        b.surfaces.append((centre[[0, 2]] + offset[[0, 2]], (hx * scale, hz * scale), yaw, height * scale))
+
+
+FURNITURE = ("table", "desk", "chair", "shelf", "cabinet", "bed", "sofa", "plant", "lamp")
+FURNITURE_P = (0.17, 0.14, 0.14, 0.13, 0.13, 0.06, 0.09, 0.08, 0.06)
+FURNITURE_EXTENT = {"table": 1.0, "desk": 1.0, "chair": 0.4, "shelf": 0.9, "cabinet": 0.9, "bed": 1.4, "sofa": 1.3,
+                    "plant": 0.4, "lamp": 0.35}
+
+
+def _plant(b: _Builder, x: float, z: float, base: float, scale: float):
+    """A pot (a cylinder) and a cluster of leafy blobs above it: the irregular shapes real rooms hold."""
+    rng = b.rng
+    pot_r, pot_h = rng.uniform(0.08, 0.2) * scale, rng.uniform(0.15, 0.4) * scale
+    b.blob((x, 0, z), (pot_r, pot_h / 2, pot_r), (0.1, 1.0), rest_on=base)
+    leaves = b.material()
+    leaves.tint = (leaves.tint * np.array([0.55, 1.0, 0.45], np.float32)).astype(np.float32)
+    crown = rng.uniform(0.15, 0.5) * scale
+    for _ in range(int(rng.integers(3, 7))):
+        offset = rng.normal(0, crown * 0.4, 3)
+        radii = crown * rng.uniform(0.25, 0.55, 3)
+        b.blob((x + offset[0], base + pot_h + crown * 0.6 + abs(offset[1]), z + offset[2]), radii,
+               (rng.uniform(0.8, 1.6), rng.uniform(0.8, 1.6)), _rotation(rng), leaves)
+
+
+def _lamp(b: _Builder, x: float, z: float, scale: float):
+    """A floor lamp: a thin pole, a shade, and a warm point light inside the shade (`b.lamps`)."""
+    rng = b.rng
+    height = rng.uniform(1.3, 1.7) * scale
+    metal = b.material()
+    b.box((x, height / 2, z), (0.03, height, 0.03), texture=metal)
+    b.box((x, 0.015, z), (0.3, 0.03, 0.3), texture=metal)
+    shade_r, shade_h = rng.uniform(0.15, 0.25), rng.uniform(0.1, 0.18)
+    b.blob((x, height, z), (shade_r, shade_h, shade_r), (0.1, 1.0))
+    b.lamps.append(np.array([x, height - shade_h - 0.05, z]))  # just under the (closed) shade
+
+
+def _clutter(b: _Builder, surface, count: int) -> int:
+    """Free objects resting on one surface, not overlapping: scanned meshes at their real size (when a mesh
+    library is given), boxes, spheres, cylinders, tori and blobs."""
+    rng = b.rng
+    (cx, cz), (hx, hz), yaw, height = surface
+    rot = _yaw_matrix(yaw)
+    placed, made = [], 0
+    for _ in range(count * 3):
+        if made >= count or len(b.blobs) >= N_BLOBS and len(b.boxes) >= N_BOXES - 1:
+            break
+        free_meshes = [k for k in range(len(b.mesh_bounds)) if k not in {m.mesh for m in b.meshes}]
+        if free_meshes and rng.random() < 0.4:
+            k = free_meshes[int(rng.integers(len(free_meshes)))]
+            turn = _yaw_matrix(rng.uniform(0, 2 * np.pi))
+            if rng.random() < 0.25:  # lying on its side
+                turn = turn @ np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float32)
+            low, high = b.mesh_bounds[k]
+            corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])])
+            turned = corners @ turn.T
+            radius = 0.5 * float(np.hypot(*(turned.max(0) - turned.min(0))[[0, 2]]))
+            if hx < radius or hz < radius:
+                continue
+            local = np.array([rng.uniform(-hx + radius, hx - radius), 0, rng.uniform(-hz + radius, hz - radius)])
+            position = rot @ local + np.array([cx, 0, cz])
+            if any(np.hypot(*(position[[0, 2]] - p)) < radius + r for p, r in placed):
+                continue
+            footprint_centre = 0.5 * (turned.max(0) + turned.min(0))
+            origin = position - np.array([footprint_centre[0], 0, footprint_centre[2]])
+            origin[1] = height - turned[:, 1].min()
+            b.meshes.append(MeshObject(k, origin.astype(np.float32), turn.astype(np.float32), b.material()))
+            placed.append((position[[0, 2]], radius))
+            made += 1
+            continue
+        scale = rng.uniform(0.04, 0.25) if height > 0.05 else rng.uniform(0.1, 0.45)
+        radius = scale * 0.75
+        if hx < radius or hz < radius:
+            continue
+        local = np.array([rng.uniform(-hx + radius, hx - radius), 0, rng.uniform(-hz + radius, hz - radius)])
+        position = rot @ local + np.array([cx, 0, cz])
+        if any(np.hypot(*(position[[0, 2]] - p)) < radius + r for p, r in placed):
+            continue
+        if rng.random() < 0.4 and len(b.boxes) < N_BOXES:
+            size = np.array([rng.uniform(0.4, 1.0), rng.uniform(0.3, 1.6), rng.uniform(0.4, 1.0)]) * scale
+            size[[0, 2]] = np.minimum(size[[0, 2]], radius * 1.3)
+            b.box(position + np.array([0, height + size[1] / 2, 0]), size, yaw=rng.uniform(0, np.pi))
+        elif len(b.blobs) < N_BLOBS:
+            shape = rng.choice(["sphere", "cylinder", "torus", "rounded", "diamond", "ellipsoid"])
+            radii = np.full(3, scale / 2)
+            rotation = _yaw_matrix(rng.uniform(0, 2 * np.pi))
+            torus = 0.0
+            exponents = (1.0, 1.0)
+            if shape == "cylinder":
+                exponents = (0.1, 1.0)
+                radii[1] *= rng.uniform(0.6, 2.5)
+                if rng.random() < 0.3:  # lying on its side
+                    rotation = rotation @ np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float32)
+            elif shape == "torus":
+                torus = rng.uniform(0.25, 0.6)
+                if rng.random() < 0.5:
+                    rotation = _rotation(rng)
+            elif shape == "rounded":
+                exponents = (rng.uniform(0.2, 0.5), rng.uniform(0.2, 0.5))
+                radii *= rng.uniform(0.5, 1.2, 3)
+            elif shape == "diamond":
+                exponents = (rng.uniform(1.5, 2.2), rng.uniform(1.0, 2.2))
+                rotation = _rotation(rng)
+            elif shape == "ellipsoid":
+                radii *= rng.uniform(0.4, 1.2, 3)
+                rotation = _rotation(rng)
+            b.blob(position, radii, exponents, rotation, torus=torus, rest_on=height)
+        else:
+            continue
+        placed.append((position[[0, 2]], radius))
+        made += 1
+    return made
+
+
+def _room(b: _Builder, width: float, depth: float, height: float):
+    """Floor, ceiling, four walls (some with a doorway or window opening and a space behind it),
+    skirting and boards."""
+    rng = b.rng
+    t = 0.1
+    floor, ceiling, wall = b.material(), b.material(plain=True), b.material(plain=rng.random() < 0.8)
+    b.box((0, -t / 2, 0), (width + 2 * t, t, depth + 2 * t), texture=floor, tile=rng.uniform(0.4, 2.5))
+    b.box((0, height + t / 2, 0), (width + 2 * t, t, depth + 2 * t), texture=ceiling, tile=rng.uniform(1.0, 4.0))
+    wall_tile = rng.uniform(1.0, 4.0)
+    skirting = b.material() if rng.random() < 0.5 else None
+    for wall_index, (axis, sign) in enumerate(((0, -1), (0, 1), (2, -1), (2, 1))):
+        along = 2 - axis  # the wall runs along this axis
+        length = depth if axis == 0 else width
+        plane = sign * ((width if axis == 0 else depth) / 2 + t / 2)
+        material = wall if rng.random() < 0.8 else b.material(plain=True)
+
+        def wall_box(start: float, stop: float, low: float, high: float, offset: float = 0.0, thickness: float = t,
+                     texture=material):
+            centre, size = np.zeros(3), np.zeros(3)
+            centre[along], size[along] = (start + stop) / 2, stop - start
+            centre[1], size[1] = (low + high) / 2, high - low
+            centre[axis], size[axis] = plane - sign * offset, thickness
+            b.box(centre, size, texture=texture, tile=wall_tile)
+
+        if rng.random() < 0.3 and length > 1.5:  # an opening: doorway (from the floor) or window
+            door = rng.random() < 0.6
+            ow = rng.uniform(0.8, min(2.0, length - 0.5))
+            o0 = rng.uniform(-length / 2 + 0.2, length / 2 - 0.2 - ow)
+            low = 0.0 if door else rng.uniform(0.6, 1.0)
+            high = min(height - 0.1, low + (rng.uniform(2.0, 2.1) if door else rng.uniform(0.8, 1.4)))
+            wall_box(-length / 2 - t, o0, 0, height)
+            wall_box(o0 + ow, length / 2 + t, 0, height)
+            wall_box(o0, o0 + ow, high, height)
+            if low > 0:
+                wall_box(o0, o0 + ow, 0, low)
+            beyond = rng.uniform(1.0, 4.0)  # the wall of the next room, seen through the opening
+            wall_box(o0 - 1.5, o0 + ow + 1.5, 0, height, offset=-beyond, thickness=0.1, texture=b.material())
+            # its floor 1 mm below the room's: no two coplanar faces overlap (z-fighting)
+            wall_box(o0 - 1.5, o0 + ow + 1.5, -0.1, -0.001, offset=-beyond / 2, thickness=beyond, texture=floor)
+            if door and ow < 1.1 and rng.random() < 0.6:  # a door leaf, 4 cm thick, open 0-90 degrees inwards
+                opening = rng.uniform(0, np.pi / 2)
+                hinge = np.zeros(3)
+                hinge[along], hinge[axis] = o0, plane - sign * t / 2
+                leaf_dir = np.zeros(3)
+                leaf_dir[along], leaf_dir[axis] = math.cos(opening), -sign * math.sin(opening)
+                centre = hinge + leaf_dir * ow / 2
+                centre[1] = (high - 0.01) / 2
+                yaw = math.atan2(leaf_dir[2], leaf_dir[0])
+                b.box(centre, (ow - 0.02, high - 0.01, 0.04), rotation=_yaw_matrix(-yaw))
+        else:
+            wall_box(-length / 2 - t, length / 2 + t, 0, height)
+        if skirting is not None:
+            top = 0.08 + 0.003 * wall_index  # corners: skirting tops never coplanar
+            wall_box(-length / 2, length / 2, 0, top, offset=t / 2 + 0.01, thickness=0.02, texture=skirting)
+        if rng.random() < 0.35:  # a board or picture on the wall
+            bw = rng.uniform(0.4, min(2.0, length * 0.5))
+            b0 = rng.uniform(-length / 2 + 0.1, length / 2 - 0.1 - bw)
+            low = rng.uniform(0.8, 1.5)
+            wall_box(b0, b0 + bw, low, min(height - 0.1, low + rng.uniform(0.3, 1.2)), offset=t / 2 + 0.015,
+                     thickness=0.03, texture=b.material())
+
+
+def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: int = 0,
+                 mesh_bounds: Sequence = (), path_traced_share: float = 0.05) -> Scene:
+    """Frame `index` of dataset `seed`: a furnished, cluttered room, lights and a camera.
+
+    `photos`: how many photos the material specs may pick from (0: procedural only); `mesh_bounds`:
+    (low, high) corners of each scanned object that clutter may use (none: primitives only)."""
+    rng = np.random.default_rng([int(seed), int(index)])
+    b = _Builder(rng, photos, mesh_bounds)
+    width, depth, height = rng.uniform(2.5, 10.0), rng.uniform(2.5, 10.0), rng.uniform(2.4, 3.2)
+    _room(b, width, depth, height)
+    # furniture: against a wall (facing the room) or free-standing, footprints kept apart
+    for _ in range(int(rng.integers(2, 9))):
+        kind = str(rng.choice(FURNITURE, p=FURNITURE_P))
+        extent = FURNITURE_EXTENT[kind]
+        scale = rng.uniform(0.9, 1.1)
+        for _try in range(8):
+            if rng.random() < 0.6:
+                side = int(rng.integers(4))
+                yaw = [0.0, np.pi, np.pi / 2, -np.pi / 2][side]
+                margin = extent * 0.45 * scale + 0.05
+                along = rng.uniform(-0.5, 0.5)
+                x = [along * (width - 2 * extent), along * (width - 2 * extent), -width / 2 + margin, width / 2 - margin][side]
+                z = [-depth / 2 + margin, depth / 2 - margin, along * (depth - 2 * extent), along * (depth - 2 * extent)][side]
+            else:
+                yaw = rng.uniform(0, 2 * np.pi)
+                x = rng.uniform(-1, 1) * max(width / 2 - extent, 0.0)
+                z = rng.uniform(-1, 1) * max(depth / 2 - extent, 0.0)
+            radius = extent * 0.55 * scale
+            if abs(x) + radius > width / 2 + 0.3 or abs(z) + radius > depth / 2 + 0.3:
+                continue
+            if all(np.hypot(x - fx, z - fz) > radius + fr for fx, fz, fr in b.footprints):
+                b.footprints.append((x, z, radius))
+                if kind == "plant":
+                    _plant(b, x, z, 0.0, scale)
+                elif kind == "lamp":
+                    _lamp(b, x, z, scale)
+                else:
+                    _furniture(b, kind, x, z, yaw, scale)
+                break
+    objects = 0
+    for surface in b.surfaces:
+        if rng.random() < 0.8:
+            objects += _clutter(b, surface, int(rng.integers(2, 10)))
+    floor = ((0.0, 0.0), (width / 2 - 0.2, depth / 2 - 0.2), 0.0, 0.0)
+    objects += _clutter(b, floor, int(rng.integers(0, 7)))
+    lights = _lights(rng, b, width, depth, height)
+    close = bool(rng.random() < close_range_share and b.surfaces)
+    camera = _camera(rng, b, width, depth, height, close)
+    return Scene(b.boxes[:N_BOXES], b.blobs[:N_BLOBS], b.meshes, lights, camera, close, objects,
+                 ambient=float(rng.uniform(0.03, 0.3)), exposure_percentile=float(rng.uniform(90, 99.5)),
+                 exposure_target=float(rng.uniform(0.6, 0.95)), path_traced=bool(rng.random() < path_traced_share))
+
+
+def _lights(rng, b: _Builder, width: float, depth: float, height: float) -> list:
+    """Ceiling panels (area lights: soft shadows), often a window (a large area light of daylight colour on a
+    wall), the room's lamps (warm points), sometimes a spot; colour temperatures 2,500-9,000 K."""
+    lights = []
+    kelvin = rng.uniform(2700, 6500)
+    for k in range(N_CEILING_LIGHTS):
+        if k > 0 and rng.random() < 0.4:
+            break
+        if rng.random() < 0.15 and lights:
+            break  # some rooms lit by the window and lamps alone
+        size = (rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8))
+        position = np.array([rng.uniform(-0.35, 0.35) * width, height - 0.01, rng.uniform(-0.35, 0.35) * depth])
+        power = rng.uniform(2.0, 8.0) / (size[0] * size[1]) ** 0.5
+        lights.append(Light("area", position, colour_temperature(kelvin + rng.normal(0, 300)) * power, size))
+    if rng.random() < 0.6 or not lights:  # a window: daylight through a wall, facing into the room
+        axis, sign = (0, int(rng.choice([-1, 1]))) if rng.random() < 0.5 else (2, int(rng.choice([-1, 1])))
+        position = np.zeros(3)
+        position[axis] = sign * ((width if axis == 0 else depth) / 2 - 0.01)
+        position[2 - axis] = rng.uniform(-0.3, 0.3) * (depth if axis == 0 else width)
+        position[1] = rng.uniform(1.2, 1.8)
+        facing = np.zeros(3)
+        facing[axis] = -sign
+        lights.append(Light("area", position, colour_temperature(rng.uniform(5500, 9000)) * rng.uniform(2, 8),
+                            (rng.uniform(0.4, 1.2), rng.uniform(0.4, 0.9)), facing))
+    for lamp in b.lamps[:1]:
+        lights.append(Light("point", lamp, colour_temperature(rng.uniform(2500, 3200)) * rng.uniform(0.5, 2.5)))
+    if not b.lamps and rng.random() < 0.4:
+        position = np.array([rng.uniform(-0.45, 0.45) * width, rng.uniform(0.5, height - 0.3), rng.uniform(-0.45, 0.45) * depth])
+        lights.append(Light("point", position, colour_temperature(rng.uniform(2500, 4000)) * rng.uniform(0.5, 3.0)))
+    if rng.random() < 0.4:
+        position = np.array([rng.uniform(-0.4, 0.4) * width, height - 0.05, rng.uniform(-0.4, 0.4) * depth])
+        facing = np.array([rng.normal(0, 0.4), -1.0, rng.normal(0, 0.4)])
+        lights.append(Light("spot", position, colour_temperature(rng.uniform(2700, 5000)) * rng.uniform(2, 10),
+                            facing=facing / np.linalg.norm(facing), spot_deg=float(rng.uniform(20, 50))))
+    return lights
+
+
+def _inside_any(point: np.ndarray, boxes: list, margin: float = 0.05) -> bool:
+    """Whether `point` lies within `margin` of the inside of any box (a camera there sees nothing useful)."""
+    for box in boxes:
+        local = box.rotation.T @ (point - box.centre)
+        if np.all(np.abs(local) < box.size / 2 + margin):
+            return True
+    return False
+
+
+def _free_distance(origin: np.ndarray, direction: np.ndarray, boxes: list) -> float:
+    """Distance along the ray to the nearest box it meets (slab test in each box's frame); inf if none."""
+    nearest = np.inf
+    for box in boxes:
+        o = box.rotation.T @ (origin - box.centre)
+        d = box.rotation.T @ direction
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t1, t2 = (-box.size / 2 - o) / d, (box.size / 2 - o) / d
+        near = np.nanmax(np.minimum(t1, t2))
+        far = np.nanmin(np.maximum(t1, t2))
+        if near <= far and far > 0:
+            nearest = min(nearest, max(near, 0.0))
+    return float(nearest)
+
+
+# where cameras are held: (share, eye height m, pitch degrees (mean, sd; + up)) for a person standing, a
+# person seated or holding a phone low, and a robot or a car-height platform
+HOLDERS = (("standing", 0.45, (1.35, 1.75), (-20, 12)), ("seated", 0.35, (0.9, 1.3), (-12, 12)),
+           ("robot", 0.20, (0.25, 0.8), (-5, 8)))
+
+
+def _camera(rng, b: _Builder, width: float, depth: float, height: float, close: bool) -> Camera:
+    """Close range: 0.3-1.5 m from a surface holding clutter, looking down at it. Otherwise held by a person
+    (standing or seated) or a robot (`HOLDERS`), mostly aimed at furniture 1-4 m away (objects in view, as
+    in real captures), sometimes across the room."""
+    hfov = float(rng.uniform(45, 75))
+    offset = (float(rng.normal(0, 0.015)), float(rng.normal(0, 0.015)))
+    roll = math.radians(float(np.clip(rng.normal(0, 6), -15, 15)))
+    room = np.array([width / 2 - 0.1, height - 0.1, depth / 2 - 0.1])
+    shares = np.array([h[1] for h in HOLDERS])
+    _, _, (eye_low, eye_high), (pitch_mean, pitch_sd) = HOLDERS[int(rng.choice(len(HOLDERS), p=shares / shares.sum()))]
+    origin, forward, target = np.array([0.0, 1.2, 0.0]), np.array([0.0, 0.0, 1.0]), np.zeros(3)
+    for _ in range(40):
+        if close or (b.surfaces and rng.random() < 0.6):
+            (cx, cz), (hx, hz), _, surface_h = b.surfaces[int(rng.integers(len(b.surfaces)))]
+            target = np.array([cx + rng.uniform(-hx, hx) * 0.5, surface_h, cz + rng.uniform(-hz, hz) * 0.5])
+            yaw = rng.uniform(0, 2 * np.pi)
+            if close:
+                distance = rng.uniform(0.3, 1.5)
+                pitch = math.radians(rng.uniform(15, 60))  # downward
+                forward = np.array([math.cos(pitch) * math.sin(yaw), -math.sin(pitch), math.cos(pitch) * math.cos(yaw)])
+                origin = target - forward * distance
+            else:  # from the holder's eye height, toward the target 1-4 m away along the floor
+                eye = rng.uniform(eye_low, eye_high)
+                reach = rng.uniform(1.0, 4.0)
+                origin = target + np.array([-math.sin(yaw) * reach, 0.0, -math.cos(yaw) * reach])
+                origin[1] = eye
+                forward = target - origin
+        else:
+            origin = np.array([rng.uniform(-0.45, 0.45) * width, rng.uniform(eye_low, eye_high),
+                               rng.uniform(-0.45, 0.45) * depth])
+            pitch = math.radians(float(np.clip(rng.normal(pitch_mean, pitch_sd), -60, 25)))
+            # roughly toward the room's far side: a wall, the floor and furniture in view
+            yaw = math.atan2(-origin[0], -origin[2]) + rng.normal(0, 0.9)
+            forward = np.array([math.cos(pitch) * math.sin(yaw), math.sin(pitch), math.cos(pitch) * math.cos(yaw)])
+        inside_room = np.all(np.abs(origin[[0, 2]]) < room[[0, 2]]) and 0.2 <= origin[1] <= min(2.0, room[1])
+        if inside_room and not _inside_any(origin, b.boxes):
+            # the view's centre must reach 0.8 m (close range: most of the way to its target) before it meets
+            # anything: no frames of a wall or a chair back filling the view from 20 cm
+            needed = 0.8 * np.linalg.norm(target - origin) if close else 0.8
+            if _free_distance(origin, forward / np.linalg.norm(forward), b.boxes) >= needed:
+                break
+    else:  # no view passed: the room's centre at eye height, level, toward the farther wall
+        origin = np.array([0.0, float(np.clip(eye_high, 0.3, height - 0.3)), 0.0])
+        forward = np.array([0.0, -0.2, 1.0]) if depth >= width else np.array([1.0, -0.2, 0.0])
+    return Camera(origin.astype(np.float64), look_rotation(forward, roll), hfov, offset)

@@ -1,0 +1,166 @@
+"""The Mitsuba-free half of `litedepth synth`: scene sampling, materials, scanned meshes, the camera model.
+
+None of these tests needs the renderer: they run on a bare install.
+"""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from litedepth_hf.synthetic import (HOLDERS, CameraModelConfig, Material, MaterialPainter, apply_camera_model,
+                                    mesh_bounds, photo_files, read_obj, sample_material, sample_scene)
+from litedepth_hf.synthetic.scenes import _furniture, _Builder
+
+pytestmark = pytest.mark.core
+
+CUBE_OBJ = """# a 0.2 m cube standing on z = 0, z up
+v -0.1 -0.1 0
+v 0.1 -0.1 0
+v 0.1 0.1 0
+v -0.1 0.1 0
+v -0.1 -0.1 0.2
+v 0.1 -0.1 0.2
+v 0.1 0.1 0.2
+v -0.1 0.1 0.2
+f 1 2 3 4
+f 5 8 7 6
+f 1 5 6 2
+f 2 6 7 3
+f 3 7 8 4
+f 4 8 5 1
+"""
+
+
+def _photos(folder, count=3):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for k in range(count):
+        Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(folder / f"p{k}.jpg")
+    return folder
+
+
+def test_a_scene_is_a_pure_function_of_seed_and_index():
+    a, b, c = sample_scene(3, 17, photos=100), sample_scene(3, 17, photos=100), sample_scene(3, 18, photos=100)
+    assert len(a.boxes) == len(b.boxes) and all(np.array_equal(x.centre, y.centre) for x, y in zip(a.boxes, b.boxes))
+    assert [m.material.seed for m in a.boxes] == [m.material.seed for m in b.boxes]
+    assert np.array_equal(a.camera.origin, b.camera.origin)
+    assert not np.array_equal(a.camera.origin, c.camera.origin)
+
+
+def test_materials_are_photos_only_when_photos_are_given_and_fresh_per_frame():
+    kinds = lambda scene: {s.material.kind for s in scene.boxes + scene.blobs}  # noqa: E731
+    without = [sample_scene(0, i) for i in range(20)]
+    assert all("photo" not in kinds(s) for s in without)
+    with_photos = [sample_scene(0, i, photos=2845) for i in range(20)]
+    photo_ids = [s.material.photo for scene in with_photos for s in scene.boxes if s.material.kind == "photo"]
+    assert len(photo_ids) > 200 and len(set(photo_ids)) > 0.8 * min(len(photo_ids), 2845) * 0.5
+    shares = [np.mean([s.material.kind == "photo" for s in scene.boxes]) for scene in with_photos]
+    assert np.mean(shares) > 0.4  # most surfaces wear photos; walls and ceilings are often paint
+
+
+def test_furniture_and_rooms_have_real_dimensions():
+    for kind, (low, high) in (("table", (0.70, 0.76)), ("desk", (0.70, 0.76)), ("chair", (0.42, 0.48 + 0.05))):
+        for seed in range(10):
+            b = _Builder(np.random.default_rng(seed), 0, [])
+            _furniture(b, kind, 0.0, 0.0, 0.0, 1.0)
+            top = b.boxes[0].centre[1] + b.boxes[0].size[1] / 2
+            assert low - 1e-6 <= top <= high + 1e-6, (kind, top)
+    for index in range(30):
+        scene = sample_scene(1, index)
+        ceiling = max(box.centre[1] - box.size[1] / 2 for box in scene.boxes if box.size[0] > 2 and box.size[2] > 2)
+        assert 2.4 - 1e-6 <= ceiling <= 3.2 + 1e-6
+
+
+def test_cameras_are_held_where_people_and_robots_hold_them():
+    heights = np.array([sample_scene(2, i).camera.origin[1] for i in range(200)])
+    assert 0.2 <= heights.min() and heights.max() <= 2.0
+    assert (heights < 0.8).mean() > 0.05  # robots
+    assert ((heights > 1.3) & (heights < 1.8)).mean() > 0.2  # standing people
+    assert abs(sum(h[1] for h in HOLDERS) - 1.0) < 1e-9
+
+
+def test_scanned_meshes_are_placed_on_surfaces_at_their_real_size(tmp_path):
+    (tmp_path / "cube.obj").write_text(CUBE_OBJ)
+    mesh = read_obj(tmp_path / "cube.obj")
+    assert mesh.faces.shape == (12, 3) and np.allclose(mesh.extent, 0.2)
+    assert mesh.vertices[:, 1].min() == pytest.approx(0.0)  # z up in the file -> y up
+    bounds = mesh_bounds([tmp_path / "cube.obj"]) * 3
+    scenes = [sample_scene(4, i, mesh_bounds=bounds) for i in range(30)]
+    placed = [m for s in scenes for m in s.meshes]
+    assert placed and all(m.scale == 1.0 for m in placed)
+    for scene in scenes:
+        assert len({m.mesh for m in scene.meshes}) == len(scene.meshes)  # each mesh slot used once per frame
+        for m in scene.meshes:
+            bottom = float((mesh.vertices @ m.rotation.T + m.centre)[:, 1].min())
+            surfaces = [0.0] + [s.centre[1] + s.size[1] / 2 for s in scene.boxes]
+            assert min(abs(bottom - h) for h in surfaces) < 1e-4  # resting on the floor or a top
+
+
+def test_real_scanned_meshes_load_upright(shared_data):
+    files = sorted((shared_data / "meshes").glob("*.obj"))
+    if not files:
+        pytest.skip("no meshes in ../shared/data")
+    bottle = read_obj(next(f for f in files if "mustard" in f.name))
+    height = bottle.extent[1]
+    assert 0.18 < height < 0.21 and height == bottle.extent.max()  # 19 cm tall, standing on y
+
+
+def test_photo_files_take_subfolders_but_not_depth_maps(tmp_path):
+    _photos(tmp_path / "set_a", 2)
+    _photos(tmp_path / "set_b" / "nested", 1)
+    Image.fromarray(np.zeros((4, 4), np.uint16)).save((tmp_path / "set_a" / "x.png"))
+    (tmp_path / "depth").mkdir()
+    Image.fromarray(np.zeros((4, 4), np.uint16)).save(tmp_path / "depth" / "d.png")
+    files = photo_files([tmp_path])
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "set_a/p0.jpg", "set_a/p1.jpg", "set_a/x.png", "set_b/nested/p0.jpg"]
+    with pytest.raises(FileNotFoundError):
+        photo_files([tmp_path / "missing"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no images"):
+        photo_files([tmp_path / "empty"])
+
+
+def test_painter_reads_only_the_given_photos_and_is_deterministic(tmp_path, monkeypatch):
+    photos = photo_files([_photos(tmp_path / "photos")])
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda path, *a, **k: opened.append(str(path)) or real_open(path, *a, **k))
+    rng = np.random.default_rng(0)
+    materials = [sample_material(rng, len(photos)) for _ in range(30)]
+    first = [MaterialPainter(0, photos).paint(m, 32, 5) for m in materials]
+    second = [MaterialPainter(0, photos).paint(m, 32, 5) for m in materials]
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert opened and set(opened) <= {str(p) for p in photos}
+    assert all(t.shape == (32, 32, 3) and 0 <= t.min() and t.max() <= 0.95 for t in first)
+    opened.clear()
+    painter = MaterialPainter(0, [])
+    for m in [sample_material(rng, 0, plain=k % 2 == 0) for k in range(20)]:
+        painter.paint(m, 16, 0)
+    assert opened == []  # no photos given: no image file is read
+    flat = MaterialPainter(0, []).paint(Material("flat", 0, np.array([0.2, 0.5, 0.9], np.float32)), 8, 0)
+    assert np.allclose(flat, [0.2, 0.5, 0.9])
+
+
+def test_camera_model_changes_colour_only_and_is_deterministic(train_dir):
+    rgb = np.asarray(Image.open(sorted((train_dir / "rgb").iterdir())[0]).convert("RGB"))
+    outs = [apply_camera_model(rgb, np.random.default_rng([7, k])) for k in range(6)]
+    again = apply_camera_model(rgb, np.random.default_rng([7, 0]))
+    assert np.array_equal(outs[0], again)
+    assert all(o.shape == rgb.shape and o.dtype == np.uint8 for o in outs)
+    assert all(np.abs(o.astype(int) - rgb).mean() > 1 for o in outs)
+    # geometry kept: each output still lines up with the input (edges of 8x8 block means correlate), while a
+    # shift of the input by one block does not
+    def edges(a):
+        h, w = a.shape[0] // 8 * 8, a.shape[1] // 8 * 8
+        blocks = a[:h, :w].astype(np.float32).mean(-1).reshape(h // 8, 8, w // 8, 8).mean((1, 3))
+        return np.diff(blocks, axis=1).ravel()
+
+    for o in outs:
+        assert np.corrcoef(edges(rgb), edges(o))[0, 1] > 0.8
+    assert np.corrcoef(edges(rgb), edges(np.roll(rgb, 8, axis=1)))[0, 1] < 0.8
+    off = CameraModelConfig(white_balance=(1, 1), exposure=(1, 1), vignetting_p=0, defocus_p=0, motion_p=0,
+                            aberration_p=0, noise_p=0, gamma=(1, 1), contrast=(1, 1), jpeg_p=0)
+    assert np.abs(apply_camera_model(rgb, np.random.default_rng(0), off).astype(int) - rgb).max() <= 1
+    with pytest.raises(ValueError):
+        apply_camera_model(rgb.astype(np.float32), np.random.default_rng(0))
