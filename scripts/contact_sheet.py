@@ -4,7 +4,14 @@
 Each depth map uses the whole colour ramp between its own near and far depth (printed under it): a
 shared scale would leave a desk scene and a hall both nearly one colour.
 
+With `--beside REAL ...` it draws a strip instead: `--num` real frames (spread over the given folders) in
+the top rows and, under each, the rendered frame of `--data` whose layout is most like it (nearest
+12x16 thumbnail of log depth over its median, among up to 3,000 renders), so a reader can judge how
+photographic the renders are.
+
   python scripts/contact_sheet.py --data ~/.cache/litedepth/synth/s0 --out docs/synthetic/contact_sheet.png
+  python scripts/contact_sheet.py --data RENDERS --beside ../shared/data/tum_fr3_cabinet ../shared/data/icl_livingroom \
+      --num 8 --columns 8 --out docs/synthetic/real_vs_render.png
 """
 
 import argparse
@@ -23,7 +30,11 @@ def main(argv=None):
     parser.add_argument("--num", type=int, default=24, help="frames (default 24)")
     parser.add_argument("--columns", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0, help="which random frames (default 0)")
+    parser.add_argument("--beside", nargs="+", default=None, metavar="REAL",
+                        help="real RGB-D folders: draw real frames above the renders of most similar layout")
     args = parser.parse_args(argv)
+    if args.beside:
+        return strip(args)
 
     import matplotlib
 
@@ -54,6 +65,53 @@ def main(argv=None):
     bar.set_title("depth colours, inverse depth between each map's near and far (metres above it)", fontsize=8)
     figure.suptitle(f"{len(picks)} random frames of {Path(args.data).name}: RGB above depth", fontsize=10, y=0.995)
     figure.subplots_adjust(left=0.01, right=0.99, top=0.955, bottom=0.08)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(args.out, dpi=110)
+    print(f"wrote {args.out}")
+
+
+def _layout(depth: np.ndarray) -> np.ndarray:
+    """A 12x16 thumbnail of log depth over its median (holes filled by the median): scale-free layout."""
+    valid = depth > 0
+    filled = np.where(valid, depth, np.median(depth[valid]) if valid.any() else 1.0)
+    h, w = filled.shape[0] // 12 * 12, filled.shape[1] // 16 * 16
+    log = np.log(filled[:h, :w] / np.median(filled))
+    return log.reshape(12, h // 12, 16, w // 16).mean((1, 3)).ravel()
+
+
+def strip(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(args.seed)
+    reals = []
+    per_folder = [args.num // len(args.beside) + (k < args.num % len(args.beside)) for k in range(len(args.beside))]
+    for folder, count in zip(args.beside, per_folder):
+        data = load_depth_dataset(folder)
+        for index in np.sort(rng.choice(len(data), min(count, len(data)), replace=False)):
+            reals.append((Path(folder).name, example_arrays(data[int(index)])))
+    renders = load_depth_dataset(args.data)
+    pool = rng.choice(len(renders), min(3000, len(renders)), replace=False)
+    layouts = np.stack([_layout(example_arrays(renders[int(i)])[1]) for i in pool])
+    figure, axes = plt.subplots(4, len(reals), figsize=(2.2 * len(reals), 7.2), gridspec_kw={"hspace": 0.12, "wspace": 0.03})
+    used = set()
+    for column, (name, (rgb, depth, _)) in enumerate(reals):
+        distance = np.abs(layouts - _layout(depth)).mean(1)
+        distance[list(used)] = np.inf  # each render once
+        best = int(np.argmin(distance))
+        used.add(best)
+        render_rgb, render_depth, _ = example_arrays(renders[int(pool[best])])
+        for row, (image, title) in enumerate(((rgb, name), (colorize_depth(depth), "real depth"),
+                                              (render_rgb, f"render #{renders[int(pool[best])]['id']}"),
+                                              (colorize_depth(render_depth), "render depth"))):
+            axes[row, column].imshow(image)
+            axes[row, column].set_title(title, fontsize=7, pad=2)
+            axes[row, column].axis("off")
+    figure.suptitle("real frames (rows 1-2, never trained on) above the render of most similar layout (rows 3-4)",
+                    fontsize=10, y=0.995)
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.01)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out, dpi=110)
     print(f"wrote {args.out}")

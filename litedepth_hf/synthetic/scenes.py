@@ -29,12 +29,12 @@ class _Builder:
         self.footprints = []  # (x, z, radius) on the floor: furniture and the camera keep out
         self.surfaces = []  # (centre xz, half sizes along the box axes, yaw, height): where clutter goes
 
-    def material(self, plain: bool = False) -> Material:
-        """A fresh material; `plain` surfaces (walls, ceilings) are mostly paint."""
-        return sample_material(self.rng, self.photos, plain)
+    def material(self, role: str = "object") -> Material:
+        """A fresh material for a surface of this role (see textures.ROLES)."""
+        return sample_material(self.rng, self.photos, role)
 
     def box(self, centre, size, yaw: float = 0.0, texture=None, tile=None, rotation=None) -> Box:
-        material = texture if texture is not None else self.material()
+        material = texture if texture is not None else self.material("object")
         if tile is None:  # metres one texture repeat covers: photos print larger than patterns
             tile = self.rng.uniform(0.4, 2.0) if material.kind == "photo" else self.rng.uniform(0.3, 1.5)
         box = Box(np.asarray(centre, np.float32), np.asarray(size, np.float32),
@@ -49,7 +49,7 @@ class _Builder:
             return None
         blob = Blob(np.asarray(centre, np.float32), np.asarray(radii, np.float32), tuple(exponents),
                     (rotation if rotation is not None else np.eye(3)).astype(np.float32),
-                    material if material is not None else self.material(), torus)
+                    material if material is not None else self.material("object"), torus)
         if rest_on is not None:
             blob.centre = np.array([blob.centre[0], rest_on - blob.lowest_point(), blob.centre[2]], np.float32)
         self.blobs.append(blob)
@@ -60,7 +60,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
     """Boxes of one piece of furniture in its local frame (x width, y up, z depth), placed at (x, z)."""
     rng = b.rng
     rot = _yaw_matrix(yaw)
-    wood = b.material()
+    wood = b.material("furniture")
     parts = []  # (local centre, size, material or None)
     if kind == "table":
         w, d, h = rng.uniform(0.7, 1.8), rng.uniform(0.5, 1.0), rng.uniform(0.70, 0.76)
@@ -74,7 +74,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
         w, d, h = rng.uniform(1.0, 1.8), rng.uniform(0.55, 0.8), rng.uniform(0.70, 0.76)
         t = rng.uniform(0.025, 0.05)
         parts.append(((0, h - t / 2, 0), (w, t, d), wood))
-        side = b.material()
+        side = b.material("furniture")
         for sx in (-1, 1):
             parts.append(((sx * (w / 2 - 0.02), (h - t) / 2, 0), (0.04, h - t, d), side))
         if rng.random() < 0.6:
@@ -103,7 +103,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
         t = 0.025
         for sx in (-1, 1):
             parts.append(((sx * (w / 2 - t / 2), h / 2, 0), (t, h, d), wood))
-        parts.append(((0, h / 2, -d / 2 + 0.01), (w - 2 * t, h, 0.02), b.material()))
+        parts.append(((0, h / 2, -d / 2 + 0.01), (w - 2 * t, h, 0.02), b.material("furniture")))
         levels = int(rng.integers(2, 6))
         surfaces = []
         for k in range(levels + 1):
@@ -114,7 +114,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
         w, d, h = rng.uniform(0.5, 1.6), rng.uniform(0.4, 0.65), rng.uniform(0.5, 1.2)
         parts.append(((0, h / 2, 0), (w, h, d), wood))
         doors = int(rng.integers(1, 3))
-        front = b.material()
+        front = b.material("furniture")
         for k in range(doors):
             dw = w / doors
             parts.append(((-w / 2 + dw * (k + 0.5), h / 2, d / 2 + 0.01), (dw - 0.02, h - 0.04, 0.02), front))
@@ -123,14 +123,14 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
         w, d = rng.uniform(0.9, 1.8), rng.uniform(1.9, 2.1)
         base = rng.uniform(0.25, 0.4)
         parts.append(((0, base / 2, 0), (w, base, d), wood))
-        parts.append(((0, base + 0.1, 0.02), (w - 0.04, 0.2, d - 0.06), b.material()))
+        parts.append(((0, base + 0.1, 0.02), (w - 0.04, 0.2, d - 0.06), b.material("fabric")))
         parts.append(((0, rng.uniform(0.4, 0.6), -d / 2 + 0.03), (w + 0.06, rng.uniform(0.7, 1.1), 0.06), wood))
-        parts.append(((0, base + 0.26, -d / 2 + 0.3), (w * 0.7, 0.12, 0.35), b.material()))
+        parts.append(((0, base + 0.26, -d / 2 + 0.3), (w * 0.7, 0.12, 0.35), b.material("fabric")))
         surfaces = [((0, 0.2), (w / 2 - 0.1, d / 2 - 0.4), base + 0.2)]
     else:  # sofa
         w, d = rng.uniform(1.4, 2.4), rng.uniform(0.8, 1.0)
         seat = rng.uniform(0.42, 0.48)
-        fabric = b.material()
+        fabric = b.material("fabric")
         parts.append(((0, seat / 2, 0.05), (w - 0.3, seat, d - 0.1), fabric))
         parts.append(((0, seat + 0.22, -d / 2 + 0.1), (w - 0.304, seat + 0.44, 0.2), fabric))
         for sx in (-1, 1):
@@ -156,7 +156,7 @@ def _plant(b: _Builder, x: float, z: float, base: float, scale: float):
     rng = b.rng
     pot_r, pot_h = rng.uniform(0.08, 0.2) * scale, rng.uniform(0.15, 0.4) * scale
     b.blob((x, 0, z), (pot_r, pot_h / 2, pot_r), (0.1, 1.0), rest_on=base)
-    leaves = b.material()
+    leaves = b.material("object")
     leaves.tint = (leaves.tint * np.array([0.55, 1.0, 0.45], np.float32)).astype(np.float32)
     crown = rng.uniform(0.15, 0.5) * scale
     for _ in range(int(rng.integers(3, 7))):
@@ -170,7 +170,7 @@ def _lamp(b: _Builder, x: float, z: float, scale: float):
     """A floor lamp: a thin pole, a shade, and a warm point light inside the shade (`b.lamps`)."""
     rng = b.rng
     height = rng.uniform(1.3, 1.7) * scale
-    metal = b.material()
+    metal = b.material("furniture")
     b.box((x, height / 2, z), (0.03, height, 0.03), texture=metal)
     b.box((x, 0.015, z), (0.3, 0.03, 0.3), texture=metal)
     shade_r, shade_h = rng.uniform(0.15, 0.25), rng.uniform(0.1, 0.18)
@@ -207,7 +207,7 @@ def _clutter(b: _Builder, surface, count: int) -> int:
             footprint_centre = 0.5 * (turned.max(0) + turned.min(0))
             origin = position - np.array([footprint_centre[0], 0, footprint_centre[2]])
             origin[1] = height - turned[:, 1].min()
-            b.meshes.append(MeshObject(k, origin.astype(np.float32), turn.astype(np.float32), b.material()))
+            b.meshes.append(MeshObject(k, origin.astype(np.float32), turn.astype(np.float32), b.material("object")))
             placed.append((position[[0, 2]], radius))
             made += 1
             continue
@@ -260,16 +260,16 @@ def _room(b: _Builder, width: float, depth: float, height: float):
     skirting and boards."""
     rng = b.rng
     t = 0.1
-    floor, ceiling, wall = b.material(), b.material(plain=True), b.material(plain=rng.random() < 0.8)
+    floor, ceiling, wall = b.material("floor"), b.material("ceiling"), b.material("wall")
     b.box((0, -t / 2, 0), (width + 2 * t, t, depth + 2 * t), texture=floor, tile=rng.uniform(0.4, 2.5))
     b.box((0, height + t / 2, 0), (width + 2 * t, t, depth + 2 * t), texture=ceiling, tile=rng.uniform(1.0, 4.0))
     wall_tile = rng.uniform(1.0, 4.0)
-    skirting = b.material() if rng.random() < 0.5 else None
+    skirting = b.material("furniture") if rng.random() < 0.5 else None
     for wall_index, (axis, sign) in enumerate(((0, -1), (0, 1), (2, -1), (2, 1))):
         along = 2 - axis  # the wall runs along this axis
         length = depth if axis == 0 else width
         plane = sign * ((width if axis == 0 else depth) / 2 + t / 2)
-        material = wall if rng.random() < 0.8 else b.material(plain=True)
+        material = wall if rng.random() < 0.8 else b.material("wall")
 
         def wall_box(start: float, stop: float, low: float, high: float, offset: float = 0.0, thickness: float = t,
                      texture=material):
@@ -291,7 +291,7 @@ def _room(b: _Builder, width: float, depth: float, height: float):
             if low > 0:
                 wall_box(o0, o0 + ow, 0, low)
             beyond = rng.uniform(1.0, 4.0)  # the wall of the next room, seen through the opening
-            wall_box(o0 - 1.5, o0 + ow + 1.5, 0, height, offset=-beyond, thickness=0.1, texture=b.material())
+            wall_box(o0 - 1.5, o0 + ow + 1.5, 0, height, offset=-beyond, thickness=0.1, texture=b.material("wall"))
             # its floor 1 mm below the room's: no two coplanar faces overlap (z-fighting)
             wall_box(o0 - 1.5, o0 + ow + 1.5, -0.1, -0.001, offset=-beyond / 2, thickness=beyond, texture=floor)
             if door and ow < 1.1 and rng.random() < 0.6:  # a door leaf, 4 cm thick, open 0-90 degrees inwards
@@ -303,7 +303,7 @@ def _room(b: _Builder, width: float, depth: float, height: float):
                 centre = hinge + leaf_dir * ow / 2
                 centre[1] = (high - 0.01) / 2
                 yaw = math.atan2(leaf_dir[2], leaf_dir[0])
-                b.box(centre, (ow - 0.02, high - 0.01, 0.04), rotation=_yaw_matrix(-yaw))
+                b.box(centre, (ow - 0.02, high - 0.01, 0.04), rotation=_yaw_matrix(-yaw), texture=b.material("furniture"))
         else:
             wall_box(-length / 2 - t, length / 2 + t, 0, height)
         if skirting is not None:
@@ -314,7 +314,7 @@ def _room(b: _Builder, width: float, depth: float, height: float):
             b0 = rng.uniform(-length / 2 + 0.1, length / 2 - 0.1 - bw)
             low = rng.uniform(0.8, 1.5)
             wall_box(b0, b0 + bw, low, min(height - 0.1, low + rng.uniform(0.3, 1.2)), offset=t / 2 + 0.015,
-                     thickness=0.03, texture=b.material())
+                     thickness=0.03, texture=b.material("picture"))
 
 
 def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: int = 0,

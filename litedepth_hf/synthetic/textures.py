@@ -34,6 +34,7 @@ class Material:
     tint: np.ndarray
     photo: int = -1
     pool_index: int = 0
+    saturation: float = 1.0  # photo colours around their grey: 0 grey, 1 as shot
 
 
 def _value_noise(rng, size: int, octaves: int = 4) -> np.ndarray:
@@ -56,12 +57,11 @@ def _value_noise(rng, size: int, octaves: int = 4) -> np.ndarray:
     return (out - out.min()) / max(float(np.ptp(out)), 1e-6)
 
 
-def _palette(rng, muted: bool = False) -> tuple:
-    """Two related colours in linear RGB: indoor surfaces are mostly muted, sometimes saturated (`muted`:
-    paint, never strongly saturated)."""
+def _palette(rng) -> tuple:
+    """Two related colours in linear RGB: indoor surfaces are mostly muted, sometimes saturated."""
     hue = rng.random()
-    p = [0.6, 0.4, 0.0] if muted else [0.45, 0.4, 0.15]
-    saturation = rng.choice([rng.uniform(0.0, 0.15), rng.uniform(0.15, 0.5), rng.uniform(0.5, 0.9)], p=p)
+    saturation = rng.choice([rng.uniform(0.0, 0.15), rng.uniform(0.15, 0.5), rng.uniform(0.5, 0.9)],
+                            p=[0.45, 0.4, 0.15])
     value = rng.uniform(0.2, 0.95)
     first = _hsv_to_rgb(hue, saturation, value)
     second = _hsv_to_rgb((hue + rng.normal(0, 0.08)) % 1, saturation * rng.uniform(0.5, 1.2),
@@ -137,15 +137,32 @@ def photo_files(folders) -> list:
     return files
 
 
-def sample_material(rng, photos: int, plain: bool = False, photo_share: float = 0.75) -> Material:
-    """A material spec: `plain` surfaces (walls, ceilings) are paint 70 % of the time; otherwise a photo crop
-    (`photo_share`, when `photos` > 0) or a procedural texture."""
-    tint = (rng.uniform(0.85, 1.1, 3) * rng.uniform(0.7, 1.15)).astype(np.float32)
+# per surface role: (share of paint, photo, procedural), paint (sRGB value range, max saturation), photo
+# saturation range. Real rooms are mostly plain light walls and ceilings, wood, tile or carpet floors,
+# plain or wood furniture; photographs' full colours belong on objects and pictures.
+ROLES = {
+    "wall": ((0.85, 0.10, 0.05), (0.55, 0.95, 0.25), (0.2, 0.6)),
+    "ceiling": ((0.95, 0.0, 0.05), (0.75, 0.97, 0.08), (0.2, 0.5)),
+    "floor": ((0.15, 0.40, 0.45), (0.3, 0.8, 0.3), (0.3, 0.8)),
+    "furniture": ((0.35, 0.30, 0.35), (0.1, 0.95, 0.4), (0.3, 0.8)),
+    "fabric": ((0.30, 0.50, 0.20), (0.2, 0.85, 0.6), (0.4, 1.0)),
+    "object": ((0.10, 0.70, 0.20), (0.1, 0.95, 0.9), (0.6, 1.2)),
+    "picture": ((0.0, 1.0, 0.0), (0.5, 0.9, 0.2), (0.8, 1.2)),
+}
+
+
+def sample_material(rng, photos: int, role: str = "object") -> Material:
+    """A material spec for a surface of `role` (ROLES); without photos their share goes to procedural."""
+    (paint, photo, _), (low, high, max_saturation), saturation = ROLES[role]
     seed = int(rng.integers(2**31))
-    if plain and rng.random() < 0.7:
-        return Material("paint", seed, tint)
-    if photos and rng.random() < photo_share:
-        return Material("photo", seed, tint, photo=int(rng.integers(photos)))
+    draw = rng.random()
+    if draw < paint:
+        value = rng.uniform(low, high)
+        colour = _hsv_to_rgb(rng.random(), rng.uniform(0, max_saturation), value) ** 2.2
+        return Material("paint", seed, colour.astype(np.float32))
+    tint = (rng.uniform(0.9, 1.08, 3) * rng.uniform(0.75, 1.1)).astype(np.float32)
+    if photos and draw < paint + photo:
+        return Material("photo", seed, tint, photo=int(rng.integers(photos)), saturation=float(rng.uniform(*saturation)))
     return Material("procedural", seed, tint, pool_index=int(rng.integers(POOL_SIZE)))
 
 
@@ -186,14 +203,14 @@ class MaterialPainter:
         rng = np.random.default_rng(material.seed)
         if material.kind == "flat":
             texels = np.ones((size, size, 3), np.float32)
-        elif material.kind == "paint":
-            colour, _ = _palette(rng, muted=True)
+        elif material.kind == "paint":  # the colour is the tint; a faint mottle, as real paint and plaster have
             shift = rng.integers(0, LARGE_TEXTURE, 2)
             mottle = np.roll(self._mottle, tuple(int(s) for s in shift), axis=(0, 1))
             step = LARGE_TEXTURE // size
-            texels = colour * (1.0 + rng.uniform(0.03, 0.12) * (mottle[::step, ::step, None] - 0.5))
+            texels = 1.0 + rng.uniform(0.03, 0.12) * (mottle[::step, ::step, None] - 0.5)
         elif material.kind == "photo":  # tinted and clipped in the lookup
-            return np.ascontiguousarray(self._photo_crop(rng, self.photo(material.photo), size, material.tint))
+            return np.ascontiguousarray(self._photo_crop(rng, self.photo(material.photo), size, material.tint,
+                                                         material.saturation))
         elif material.kind == "procedural":
             texels = self.pool(frame)[material.pool_index]
             if texels.shape[0] != size:
@@ -205,15 +222,15 @@ class MaterialPainter:
         return np.clip(texels * material.tint, 0.0, 0.95).astype(np.float32)
 
     @staticmethod
-    def _photo_crop(rng, image: Image.Image, size: int, tint: np.ndarray) -> np.ndarray:
+    def _photo_crop(rng, image: Image.Image, size: int, tint: np.ndarray, saturation: float) -> np.ndarray:
         """A square crop (15-70 % of the short side) at a random place, resized to `size`, its saturation
-        varied, turned by a multiple of 90 degrees and maybe mirrored; linear RGB times `tint`, clipped.
+        set, turned by a multiple of 90 degrees and maybe mirrored; linear RGB times `tint`, clipped.
         PIL and one lookup table do the per-texel work (a 256-texel crop costs ~0.3 ms)."""
         side = max(8, int(min(image.size) * rng.uniform(0.15, 0.7)))
         left = int(rng.integers(0, image.width - side + 1))
         top = int(rng.integers(0, image.height - side + 1))
         crop = image.resize((size, size), Image.BILINEAR, box=(left, top, left + side, top + side))
-        crop = ImageEnhance.Color(crop).enhance(float(rng.uniform(0.4, 1.2)))
+        crop = ImageEnhance.Color(crop).enhance(saturation)
         lookup = np.clip(_LINEAR_OF_BYTE[:, None] * tint[None, :], 0.0, 0.95).astype(np.float32)  # (256, 3)
         texels = lookup[np.asarray(crop), np.arange(3)]
         texels = np.rot90(texels, int(rng.integers(4)))
