@@ -25,6 +25,7 @@ _CLASSES = {
     "LiteDepthForDepthEstimation": "modeling_litedepth",
     "LiteDepthPreTrainedModel": "modeling_litedepth",
     "LiteDepthImageProcessor": "image_processing_litedepth",
+    "load_rgb": "image_processing_litedepth",
 }
 
 
@@ -75,4 +76,5 @@ __all__ = [
     "LiteDepthForDepthEstimation",
     "LiteDepthImageProcessor",
     "LiteDepthPreTrainedModel",
+    "load_rgb",
 ]

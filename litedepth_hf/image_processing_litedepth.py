@@ -4,6 +4,7 @@ Only standard-library, numpy, PIL, torch and transformers imports: this file is
 copied next to saved weights for `trust_remote_code=True` loading.
 """
 
+import os
 import warnings
 from typing import Optional
 
@@ -204,6 +205,10 @@ class LiteDepthImageProcessor(BaseImageProcessor):
             if do_resize:
                 image = shrink_large(image, size["height"], size["width"])
             array = image_to_float_rgb(image)
+            if array.size and float(array.max()) == float(array.min()):
+                warnings.warn("An image is one uniform colour: its depth map carries no information. If it was a "
+                              "16-bit picture given to pipeline() as a path, transformers' load_image turned it "
+                              "white: pass litedepth_hf.load_rgb(path) instead", UserWarning, stacklevel=2)
             if min(array.shape[:2]) < MIN_SIDE:
                 warnings.warn(f"An image of {array.shape[0]}x{array.shape[1]} pixels is under {MIN_SIDE} px on a "
                               "side: its depth map will be close to flat", UserWarning, stacklevel=2)
@@ -241,6 +246,17 @@ class LiteDepthImageProcessor(BaseImageProcessor):
                     )[0, 0].clamp_min_(torch.finfo(torch.float32).tiny)  # in place: one full-size map, not two
             results.append({"predicted_depth": depth})
         return results
+
+
+def load_rgb(image) -> Image.Image:
+    """A path or any PIL image as 8-bit RGB, 16-bit and float pictures scaled as the processor scales them.
+
+    Why: `pipeline("depth-estimation")` passes paths and PIL images through transformers' `load_image`,
+    whose `convert("RGB")` clips a 16-bit picture (mode I;16, I) to white, so its depth comes out the same for
+    every such picture. `pipeline(load_rgb(path))` hands it a picture that conversion leaves alone."""
+    if isinstance(image, (str, os.PathLike)):
+        image = load_image_file(image)
+    return Image.fromarray(np.round(image_to_float_rgb(image) * 255.0).clip(0, 255).astype(np.uint8))
 
 
 def load_image_file(path) -> Image.Image:

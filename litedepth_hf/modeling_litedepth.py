@@ -4,6 +4,8 @@ Only relative imports of `configuration_litedepth` are allowed here: this file i
 copied next to saved weights for `trust_remote_code=True` loading.
 """
 
+import os
+from pathlib import Path
 from typing import Optional, Union
 
 import torch
@@ -231,7 +233,14 @@ class LiteDepthPreTrainedModel(PreTrainedModel):
             auto_map = dict(getattr(self.config, "auto_map", None) or {})
             auto_map["AutoImageProcessor"] = "image_processing_litedepth.LiteDepthImageProcessor"
             self.config.auto_map = auto_map
-        return super().save_pretrained(save_directory, *args, **kwargs)
+        result = super().save_pretrained(save_directory, *args, **kwargs)
+        # safetensors writes its files 0600 (a private temporary file, renamed); every other file of the folder
+        # follows the umask, so a shared run folder or pushed repo had weights only their owner could read
+        umask = os.umask(0)
+        os.umask(umask)
+        for weights in Path(save_directory).glob("*.safetensors"):
+            os.chmod(weights, 0o666 & ~umask)
+        return result
 
 
 class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):

@@ -92,12 +92,29 @@ def draw_scale_bar(canvas: Image.Image, top: int, near: float, far: float) -> No
     index = np.clip((positions - 1.0 / far) / (1.0 / near - 1.0 / far) * 255.0, 0, 255).astype(np.uint8)
     canvas.paste(Image.fromarray(np.repeat(RAMP[index][None], bar, axis=0)), (0, top))
     draw = ImageDraw.Draw(canvas)
+    for x, label, left in scale_bar_labels(width, near, far, draw.textlength):
+        draw.line([(x, top), (x, top + bar)], fill=(255, 255, 255))
+        if label:
+            draw.text((left, top + bar), label, fill=(0, 0, 0))
+
+
+def scale_bar_labels(width: int, near: float, far: float, textlength) -> list:
+    """(tick x, label or "" where it would touch its neighbour, label's left x) for a bar `width` pixels wide.
+    Inverse depth crowds the far ticks together on the left: a label that would overlap the one drawn before
+    it (4 px apart at least) is left out, its tick line kept; the nearest tick's label always shows."""
+    ticks = []
     for value in _ticks(near, far):
         x = int(round((1.0 / value - 1.0 / far) / (1.0 / near - 1.0 / far) * (width - 1)))
         label = f"{value:g} m"
-        draw.line([(x, top), (x, top + bar)], fill=(255, 255, 255))
-        text_width = draw.textlength(label)
-        draw.text((min(max(0, x - text_width / 2), width - text_width), top + bar), label, fill=(0, 0, 0))
+        text_width = textlength(label)
+        ticks.append([x, label, min(max(0, x - text_width / 2), width - text_width), text_width])
+    boundary = np.inf  # left edge of the last label kept, to the right of the ones still to place
+    for k, tick in enumerate(sorted(ticks, key=lambda t: -t[0])):  # right (near) to left: the nearest first
+        if k and tick[2] + tick[3] + 4 > boundary:
+            tick[1] = ""
+        else:
+            boundary = tick[2]
+    return [(x, label, left) for x, label, left, _ in ticks]
 
 
 def depth_picture(depth: np.ndarray, scale_bar: bool = True) -> Image.Image:

@@ -214,12 +214,29 @@ def draw_scale_bar(canvas: Image.Image, top: int, near: float, far: float) -> No
     index = np.clip((positions - 1.0 / far) / (1.0 / near - 1.0 / far) * 255.0, 0, 255).astype(np.uint8)
     canvas.paste(Image.fromarray(np.repeat(RAMP[index][None], bar, axis=0)), (0, top))
     draw = ImageDraw.Draw(canvas)
+    for x, label, left in scale_bar_labels(width, near, far, draw.textlength):
+        draw.line([(x, top), (x, top + bar)], fill=(255, 255, 255))
+        if label:
+            draw.text((left, top + bar), label, fill=(0, 0, 0))
+
+
+def scale_bar_labels(width: int, near: float, far: float, textlength) -> list:
+    """(tick x, label or "" where it would touch its neighbour, label's left x) for a bar `width` pixels wide.
+    Inverse depth crowds the far ticks together on the left: a label that would overlap the one drawn before
+    it (4 px apart at least) is left out, its tick line kept; the nearest tick's label always shows."""
+    ticks = []
     for value in _ticks(near, far):
         x = int(round((1.0 / value - 1.0 / far) / (1.0 / near - 1.0 / far) * (width - 1)))
         label = f"{value:g} m"
-        draw.line([(x, top), (x, top + bar)], fill=(255, 255, 255))
-        text_width = draw.textlength(label)
-        draw.text((min(max(0, x - text_width / 2), width - text_width), top + bar), label, fill=(0, 0, 0))
+        text_width = textlength(label)
+        ticks.append([x, label, min(max(0, x - text_width / 2), width - text_width), text_width])
+    boundary = np.inf  # left edge of the last label kept, to the right of the ones still to place
+    for k, tick in enumerate(sorted(ticks, key=lambda t: -t[0])):  # right (near) to left: the nearest first
+        if k and tick[2] + tick[3] + 4 > boundary:
+            tick[1] = ""
+        else:
+            boundary = tick[2]
+    return [(x, label, left) for x, label, left, _ in ticks]
 
 
 def depth_picture(depth: np.ndarray, scale_bar: bool = True) -> Image.Image:
@@ -302,13 +319,25 @@ def image_files(inputs) -> list:
     return files
 
 
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
 def load_frame(file: Path):
-    """uint8 RGB with EXIF orientation applied, or None (with a message) for an unreadable file."""
+    """uint8 RGB with EXIF orientation applied, or None (with a message) for an unreadable file. 16-bit and
+    float pictures are scaled to 8 bits as the image processor scales them (convert("RGB") clips them white)."""
     try:
         with Image.open(file) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+            image = ImageOps.exif_transpose(image)
+            if image.mode in SIXTEEN_BIT_MODES or image.mode == "F":
+                values = np.asarray(image, dtype=np.float32)
+                values = values / 65535.0 if image.mode != "F" else values / (255.0 if values.max() > 1 else 1.0)
+                grey = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)
+                return np.repeat(grey[..., None], 3, axis=-1)
+            if image.mode in ("P", "PA"):
+                image = image.convert("RGBA")
+            return np.asarray(image.convert("RGB"))
     except (OSError, ValueError) as error:
-        print(f"skipping {file}: {error}", file=sys.stderr)
+        print(f"cannot read {file}: {error}", file=sys.stderr)
         return None
 
 
@@ -422,12 +451,13 @@ def main(argv=None):
                          args.threads)
     out.mkdir(parents=True, exist_ok=True)
     print(f"model {runner.path} ({'full-frame' if runner.full_frame else 'core'} graph, input {runner.size})")
-    timings = []
+    timings, unreadable = [], []
     for stream, stem in zip(streams, stems[len(files):]):
         timings += run_stream(runner, stream, planned[stem], args.smooth, args.max_frames, not args.no_scale_bar)
     for file in files:
         rgb = load_frame(file)
         if rgb is None:
+            unreadable.append(str(file))
             continue
         start = time.perf_counter()
         depth = runner(rgb)
@@ -438,6 +468,9 @@ def main(argv=None):
         raise SystemExit("No frames were processed")
     median = float(np.median(timings))
     print(json.dumps({"frames": len(timings), "median_ms": round(median * 1000, 2), "fps": round(1 / median, 1)}))
+    if unreadable:  # the others were written; the exit status still says not every input was (as predict does)
+        print(f"{len(unreadable)} input(s) could not be read: {', '.join(unreadable)}", file=sys.stderr)
+        return 1
     return 0
 
 

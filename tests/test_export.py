@@ -280,3 +280,21 @@ def test_pi_script_drops_frames_when_inference_is_slower_than_the_video(exported
     counts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert counts["frames_read"] == 30 and counts["frames_dropped"] > 10
     assert len(timings) == counts["frames_processed"] < 20 and paths["png16"].is_file()
+
+
+def test_pi_script_reads_16_bit_pictures_and_fails_on_an_unreadable_input(exported, dev_dir, tmp_path, capsys):
+    """A 16-bit grey PNG gives the depth of the same picture in 8 bits (convert("RGB") once made it white);
+    an unreadable input still lets the others be written, and the exit status is 1, as for `litedepth predict`."""
+    pi = load_script()
+    grey = np.asarray(Image.open(dev_dir / "rgb" / "0000.jpg").convert("L"))
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    Image.fromarray(grey.astype(np.uint16) * 257).save(frames / "sixteen.png")  # 257 x v: v / 255 = 16-bit / 65535
+    Image.fromarray(grey).convert("RGB").save(frames / "eight.png")
+    (frames / "broken.png").write_bytes(b"not a png")
+    model = str(exported[0] / "tflite" / "model_fp32.tflite")
+    assert pi.load_frame(frames / "sixteen.png").std() > 10
+    code = pi.main(["--model", model, str(frames), "--out", str(tmp_path / "out"), "--npy"])
+    assert code == 1 and "broken.png" in capsys.readouterr().err
+    sixteen, eight = (np.load(tmp_path / "out" / f"{n}_depth.npy") for n in ("sixteen", "eight"))
+    assert np.allclose(sixteen, eight, rtol=1e-5)

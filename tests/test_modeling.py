@@ -81,6 +81,9 @@ def test_save_load_round_trip_is_bit_exact_and_safetensors_only(model, tmp_path)
         assert torch.equal(a, b), name
     x = torch.randn(1, 3, 128, 160)
     assert torch.equal(model(x).predicted_depth, loaded(x).predicted_depth)
+    # the weights are as readable as every other file (safetensors alone wrote them 0600)
+    mode = lambda name: (tmp_path / name).stat().st_mode & 0o777  # noqa: E731
+    assert mode("model.safetensors") == mode("config.json"), (oct(mode("model.safetensors")), oct(mode("config.json")))
 
 
 def test_wider_native_teacher_by_config():

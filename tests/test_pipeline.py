@@ -121,3 +121,23 @@ def test_importing_the_library_changes_no_logging_configuration():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-2:] == ["0", "0"]
+
+
+def test_sixteen_bit_pictures_through_the_pipeline(depth_pipeline, real_frame, tmp_path):
+    """transformers' load_image turns an I;16 picture white before our processor sees it: the processor warns
+    on a uniform image, and `load_rgb` gives the pipeline the depth the processor gives the picture itself."""
+    image, _ = real_frame
+    grey = np.asarray(image.convert("L")).astype(np.uint16) * 257
+    path = tmp_path / "sixteen.png"
+    Image.fromarray(grey).save(path)
+    assert Image.open(path).mode.startswith("I")
+    with pytest.warns(UserWarning, match="uniform colour.*load_rgb"):
+        depth_pipeline(str(path))
+    via_load_rgb = depth_pipeline(litedepth_hf.load_rgb(path))["predicted_depth"]
+    processor = litedepth_hf.LiteDepthImageProcessor.from_pretrained(DEFAULT_CHECKPOINT)
+    model = LiteDepthForDepthEstimation.from_pretrained(DEFAULT_CHECKPOINT).eval()
+    with torch.no_grad():
+        direct = model(**processor(Image.open(path), return_tensors="pt")).predicted_depth
+    direct = processor.post_process_depth_estimation(direct, target_sizes=[grey.shape])[0]["predicted_depth"]
+    assert torch.allclose(via_load_rgb, direct, rtol=1e-4, atol=1e-4)
+    assert float(via_load_rgb.std()) > 0.05  # a real map, not the flat one of a white picture

@@ -47,6 +47,25 @@ def test_scale_bar_is_a_ramp_with_metre_labels(kinect_depth):
     assert (labels.sum(-1) < 200).any()  # dark text on the white strip
 
 
+def test_scale_bar_labels_never_overlap_on_narrow_maps():
+    from PIL import Image, ImageDraw
+
+    from litedepth_hf.visualization import scale_bar_labels
+
+    textlength = ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength
+    for width in (96, 160, 288, 320, 640):
+        for near, far in ((0.5, 3.2), (0.8, 3.2), (0.3, 9.0), (1.0, 1.6), (2.0, 40.0)):
+            labels = [(left, left + textlength(label)) for _, label, left in scale_bar_labels(width, near, far, textlength)
+                      if label]
+            labels.sort()
+            assert labels, (width, near, far)
+            assert all(a[1] + 4 <= b[0] for a, b in zip(labels, labels[1:])), (width, near, far, labels)
+            assert all(0 <= left and right <= width for left, right in labels)
+    # the case a user met: a 288-pixel-wide map, where "3 m" was drawn over "2.5 m"
+    kept = [label for _, label, _ in scale_bar_labels(288, 0.8, 3.2, textlength) if label]
+    assert "3 m" not in kept or "2.5 m" not in kept
+
+
 def test_pi_script_copy_gives_identical_pixels(kinect_depth):
     pi = load_script()
     same = lambda a, b: np.array_equal(np.asarray(a), np.asarray(b))  # noqa: E731
