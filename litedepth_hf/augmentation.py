@@ -143,7 +143,14 @@ def augment(rgb: np.ndarray, depth: np.ndarray, rng: np.random.Generator, config
     sample = _sample(rgb, depth, mean, std)
     sample["intrinsics"] = crop_intrinsics(intrinsics, top, left, flipped_width=frame_width if flipped else 0,
                                            stride=stride)
+    sample["focal_length"] = focal_ratio(sample["intrinsics"], depth.shape[1])
     return sample
+
+
+def focal_ratio(intrinsics: torch.Tensor, width: int) -> torch.Tensor:
+    """The label grid's horizontal focal length in units of its width (f_x / W; NaN when unknown): the
+    camera-aware model's `focal_length` input, the same for the crop's input pixels (one scale factor)."""
+    return (intrinsics[0] / float(width)).to(torch.float32)
 
 
 def label_stride(crop_height: int, input_height: int, max_scale: float) -> int:
@@ -158,6 +165,7 @@ def eval_sample(rgb: np.ndarray, depth: np.ndarray, intrinsics=None, input_size=
     """Whole frame, no randomness: what inference sees, with the full-resolution GT."""
     sample = _sample(resize_float_image(rgb.astype(np.float32) / 255.0, *input_size), depth, mean, std)
     sample["intrinsics"] = crop_intrinsics(intrinsics, 0, 0)
+    sample["focal_length"] = focal_ratio(sample["intrinsics"], depth.shape[1])
     return sample
 
 
@@ -184,6 +192,8 @@ def pad_collate(samples: list) -> dict:
             out[i, ..., : t.shape[-2], : t.shape[-1]] = t
         batch[key] = out
     batch["intrinsics"] = torch.stack([s["intrinsics"] for s in samples])
+    if all("focal_length" in s for s in samples):
+        batch["focal_length"] = torch.stack([s["focal_length"] for s in samples])
     return batch
 
 

@@ -4,6 +4,8 @@ Kept free of imports from the rest of the package: this file is copied next to
 saved weights so that `trust_remote_code=True` works without `litedepth_hf`.
 """
 
+from typing import Optional
+
 from transformers import AutoConfig, PretrainedConfig
 
 NATIVE_ENCODERS = ("mobilenetv3_small_minimal",)
@@ -46,6 +48,12 @@ class LiteDepthConfig(PretrainedConfig):
         head_init_depth (`float`, defaults to 1.0):
             Initial bias of the last conv, in metres: keeps the final ReLU alive at the
             start of training from scratch.
+        canonical_focal_length (`float`, *optional*):
+            Camera-aware models only: the horizontal focal length, in units of the image width (f_x / W;
+            0.866 is a 60-degree view), of the canonical camera the network predicts depth for. Given a
+            `focal_length` input (same units), `forward` scales depth by focal_length / canonical: a narrow
+            lens sees the same picture from farther away (Metric3D's canonical camera). None: the model was
+            trained without it and ignores `focal_length`.
     """
 
     model_type = "litedepth"
@@ -63,6 +71,7 @@ class LiteDepthConfig(PretrainedConfig):
         max_depth: float = 40.0,
         upsample_mode: str = "none",
         head_init_depth: float = 1.0,
+        canonical_focal_length: Optional[float] = None,
         **kwargs,
     ):
         if isinstance(backbone_config, dict):
@@ -85,6 +94,8 @@ class LiteDepthConfig(PretrainedConfig):
             raise ValueError(f"image_size must be (height, width), both multiples of 32, got {list(image_size)}.")
         if not 0 < min_depth < max_depth:
             raise ValueError(f"Need 0 < min_depth < max_depth, got {min_depth} and {max_depth}.")
+        if canonical_focal_length is not None and not canonical_focal_length > 0:
+            raise ValueError(f"canonical_focal_length must be > 0 (f_x / W) or None, got {canonical_focal_length}.")
         if upsample_mode not in UPSAMPLE_MODES:
             raise ValueError(f"upsample_mode must be one of {UPSAMPLE_MODES}, got {upsample_mode!r}.")
 
@@ -99,6 +110,7 @@ class LiteDepthConfig(PretrainedConfig):
         self.max_depth = float(max_depth)
         self.upsample_mode = upsample_mode
         self.head_init_depth = float(head_init_depth)
+        self.canonical_focal_length = None if canonical_focal_length is None else float(canonical_focal_length)
         super().__init__(**kwargs)
 
     def to_dict(self):

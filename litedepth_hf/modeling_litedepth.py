@@ -286,6 +286,7 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         output_hidden_states: Optional[bool] = None,
         return_dict: Optional[bool] = None,
         output_size: Optional[tuple] = None,
+        focal_length: Optional[torch.Tensor] = None,
         **kwargs,
     ) -> Union[tuple, DepthEstimatorOutput]:
         r"""
@@ -297,6 +298,11 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
             from the 1/4-resolution map.
         output_hidden_states (`bool`, *optional*): return the decoder's fused maps (see `LiteDepthDecoder`)
             (1/32, 1/16, 1/8, 1/4), as structure-aware distillation uses them.
+        focal_length (`torch.FloatTensor` of shape `(batch,)`, *optional*): each image's horizontal focal
+            length in units of its width (f_x / W; the image processor computes it from `focal_length` in
+            pixels, `fov` or EXIF); NaN for an unknown camera. A camera-aware model
+            (`config.canonical_focal_length`) scales its depth by focal_length / canonical; NaN, or a model
+            without a canonical camera, leaves the depth as predicted for the canonical camera.
         """
         output_hidden_states = (
             output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
@@ -317,6 +323,11 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         if output_size is not None:
             depth = resize_depth(depth, output_size, "bilinear" if mode == "none" else mode)
         depth = depth.clamp(self.config.min_depth, self.config.max_depth).squeeze(1)
+        if focal_length is not None and self.config.canonical_focal_length:
+            focal = torch.as_tensor(focal_length, dtype=depth.dtype, device=depth.device).reshape(-1)
+            scale = torch.where(torch.isfinite(focal) & (focal > 0), focal / self.config.canonical_focal_length,
+                                torch.ones_like(focal))
+            depth = depth * scale.reshape(-1, 1, 1)
 
         loss = silog_loss(depth, labels) if labels is not None else None
         if not return_dict:

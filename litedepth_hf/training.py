@@ -148,7 +148,7 @@ class LiteDepthTrainer(Trainer):
         labels = inputs["labels"]
         distil = self.distiller is not None and model.training
         outputs = model(pixel_values=inputs["pixel_values"], output_size=tuple(labels.shape[-2:]),
-                        output_hidden_states=distil)
+                        output_hidden_states=distil, focal_length=inputs.get("focal_length"))
         loss, terms = self.loss_fn(outputs.predicted_depth, labels, inputs.get("intrinsics"))
         if distil:
             for name, value in self.distiller(inputs["pixel_values"], outputs.hidden_states,

@@ -68,6 +68,9 @@ class ScriptArguments:
         "help": "rendered sources only: a fresh photographic camera model per sample (sensor noise, defocus and "
                 "motion blur, vignetting, chromatic aberration, white balance, tone curve, JPEG)"})
     max_depth: float = field(default=10.0, metadata={"help": "output clamp for a new model, metres (Kinect: 10)"})
+    canonical_focal_length: float = field(default=0.866, metadata={
+        "help": "a new model predicts depth for this camera (f_x / W; 0.866 = 60-degree view) and is scaled to each "
+                "training frame's own intrinsics, so it learns metric depth across lenses; 0: not camera-aware"})
     lr_floor_ratio: float = field(default=1e-3, metadata={"help": "poly decay ends at lr x this"})
     cache_decoded: bool = field(default=True, metadata={"help": "with --decoded_cache none: keep decoded frames in RAM"})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "use only the first N training pairs"})
@@ -134,7 +137,8 @@ def parse_args(argv=None):
 def build_model(script_args):
     if script_args.model_name_or_path:
         return LiteDepthForDepthEstimation.from_pretrained(script_args.model_name_or_path)
-    kwargs = {"max_depth": script_args.max_depth}
+    kwargs = {"max_depth": script_args.max_depth,
+              "canonical_focal_length": script_args.canonical_focal_length or None}
     if script_args.config:
         text = Path(script_args.config).read_text() if Path(script_args.config).is_file() else script_args.config
         try:

@@ -146,3 +146,21 @@ def test_timm_encoder_weights_load_by_name(model):
     for timm, name in timm_names.items():
         assert torch.equal(fresh.encoder.state_dict()[name], state[timm]), timm
         assert name not in missing
+
+
+def test_camera_aware_depth_scales_as_focal_length_over_canonical():
+    torch.manual_seed(0)
+    aware = LiteDepthForDepthEstimation(LiteDepthConfig(canonical_focal_length=0.866)).eval()
+    x = torch.randn(3, 3, 128, 160)
+    with torch.no_grad():
+        canonical = aware(x).predicted_depth
+        focal = torch.tensor([0.866 * 1.5, float("nan"), 0.866 / 2])
+        scaled = aware(x, focal_length=focal).predicted_depth
+        blind = LiteDepthForDepthEstimation(LiteDepthConfig()).eval()
+        blind.load_state_dict(aware.state_dict())
+        ignored = blind(x, focal_length=focal).predicted_depth
+    assert torch.allclose(scaled[0], canonical[0] * 1.5) and torch.allclose(scaled[2], canonical[2] / 2)
+    assert torch.equal(scaled[1], canonical[1])  # NaN: an unknown camera is the canonical one
+    assert torch.equal(ignored, blind(x).predicted_depth)  # a model trained without it ignores the input
+    with pytest.raises(ValueError, match="canonical_focal_length"):
+        LiteDepthConfig(canonical_focal_length=-1.0)
