@@ -4,6 +4,7 @@ Only standard-library, numpy, PIL, torch and transformers imports: this file is
 copied next to saved weights for `trust_remote_code=True` loading.
 """
 
+import math
 import os
 import warnings
 from typing import Optional
@@ -125,9 +126,11 @@ class LiteDepthImageProcessor(BaseImageProcessor):
         image_mean=(0.5, 0.5, 0.5),
         image_std=(0.5, 0.5, 0.5),
         depth_resample: str = "bilinear",
+        fov: Optional[float] = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.fov = None if fov is None else float(fov)  # a default camera for every call (e.g. a pipeline's)
         self.do_resize = do_resize
         self.size = self._check_size(size if size is not None else {"height": 128, "width": 160})
         self.do_normalize = do_normalize
@@ -169,16 +172,26 @@ class LiteDepthImageProcessor(BaseImageProcessor):
         image_mean=None,
         image_std=None,
         return_tensors: Optional[str] = None,
+        focal_length=None,
+        fov=None,
         **kwargs,
     ) -> BatchFeature:
-        """Images (one, or a list/batch of mixed types and sizes) -> `pixel_values` (B, 3, H, W).
+        """Images (one, or a list/batch of mixed types and sizes) -> `pixel_values` (B, 3, H, W) and
+        `focal_length` (B,): each image's horizontal focal length in units of its width (f_x / W), the input
+        a camera-aware model scales its metric depth by.
 
+        The camera, per image, from the first that is given: `focal_length` (pixels of the image as given, after
+        its EXIF rotation; a number or one per image), `fov` (horizontal field of view in degrees; a number or
+        one per image), the processor's own `fov`, the photo's EXIF (`FocalLengthIn35mmFilm` over the 43.3 mm
+        diagonal of 35 mm film, or `FocalLength` over the sensor width from `FocalPlaneXResolution`); else NaN,
+        the canonical camera (a 60-degree view for the shipped models).
         Per-call `do_resize`, `size`, `do_normalize`, `image_mean` and `image_std` override the processor's
         settings for this call; any other argument is an error rather than silently ignored.
         """
         if kwargs:
             raise TypeError(f"LiteDepthImageProcessor got unexpected argument(s) {sorted(kwargs)}; it takes "
-                            "do_resize, size, do_normalize, image_mean, image_std and return_tensors")
+                            "do_resize, size, do_normalize, image_mean, image_std, focal_length, fov and "
+                            "return_tensors")
         do_resize = self.do_resize if do_resize is None else do_resize
         size = self._check_size(size) if size is not None else self.size
         do_normalize = self.do_normalize if do_normalize is None else do_normalize
@@ -198,10 +211,13 @@ class LiteDepthImageProcessor(BaseImageProcessor):
 
         mean = np.asarray(image_mean, dtype=np.float32)
         std = np.asarray(image_std, dtype=np.float32)
-        arrays = []
-        for image in images:
+        focal_lengths = _per_image(focal_length, len(images), "focal_length")
+        fovs = _per_image(fov if fov is not None else self.fov, len(images), "fov")
+        arrays, ratios = [], []
+        for image, focal, degrees in zip(images, focal_lengths, fovs):
             if isinstance(image, str):
                 image = load_image_file(image)
+            ratios.append(focal_ratio(image, focal, degrees))
             if do_resize:
                 image = shrink_large(image, size["height"], size["width"])
             array = image_to_float_rgb(image)
@@ -218,11 +234,12 @@ class LiteDepthImageProcessor(BaseImageProcessor):
                 array = (array - mean) / std
             arrays.append(np.ascontiguousarray(array.transpose(2, 0, 1)))
 
+        focal = np.asarray(ratios, dtype=np.float32)
         if len({a.shape for a in arrays}) > 1:
             if return_tensors is not None:
                 raise ValueError("Images of different sizes cannot be batched without do_resize=True")
-            return BatchFeature(data={"pixel_values": arrays})
-        return BatchFeature(data={"pixel_values": np.stack(arrays)}, tensor_type=return_tensors)
+            return BatchFeature(data={"pixel_values": arrays, "focal_length": focal})
+        return BatchFeature(data={"pixel_values": np.stack(arrays), "focal_length": focal}, tensor_type=return_tensors)
 
     def post_process_depth_estimation(self, outputs, target_sizes=None) -> list:
         """Model outputs -> `[{"predicted_depth": (H, W) tensor in metres}]`, resized to `target_sizes`.
@@ -246,6 +263,72 @@ class LiteDepthImageProcessor(BaseImageProcessor):
                     )[0, 0].clamp_min_(torch.finfo(torch.float32).tiny)  # in place: one full-size map, not two
             results.append({"predicted_depth": depth})
         return results
+
+
+FILM_DIAGONAL_MM = 43.27  # 36 x 24 mm: what "35 mm equivalent" focal lengths refer to
+
+
+def _per_image(value, count: int, name: str) -> list:
+    """A number, or one per image (None entries allowed), as a list of `count`."""
+    if value is None or np.isscalar(value):
+        return [value] * count
+    values = list(value)
+    if len(values) != count:
+        raise ValueError(f"{name} has {len(values)} values for {count} images")
+    return values
+
+
+def focal_ratio(image, focal_length=None, fov=None) -> float:
+    """The horizontal focal length of `image` in units of its width (f_x / W), or NaN when unknown: from a
+    focal length in pixels of the image (as shown, EXIF rotation applied), a horizontal field of view in
+    degrees, or the photo's EXIF."""
+    width, height = _shown_size(image)
+    if focal_length is not None:
+        if not float(focal_length) > 0:
+            raise ValueError(f"focal_length must be > 0 pixels, got {focal_length}")
+        return float(focal_length) / width
+    if fov is not None:
+        if not 0 < float(fov) < 180:
+            raise ValueError(f"fov must be a horizontal field of view in (0, 180) degrees, got {fov}")
+        return 0.5 / math.tan(math.radians(float(fov)) / 2)
+    if isinstance(image, Image.Image):
+        return exif_focal_ratio(image)
+    return float("nan")
+
+
+def _shown_size(image) -> tuple:
+    """(width, height) as displayed: EXIF orientations 5-8 turn the stored picture by 90 degrees."""
+    if isinstance(image, Image.Image):
+        turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+        return (image.height, image.width) if turned else image.size
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] not in (1, 3, 4) and array.shape[0] in (1, 3, 4):
+        return array.shape[2], array.shape[1]
+    return array.shape[1], array.shape[0]
+
+
+def exif_focal_ratio(image: Image.Image) -> float:
+    """f_x / W from a photo's EXIF, or NaN: `FocalLengthIn35mmFilm` is defined on the 43.27 mm diagonal of
+    35 mm film, so f_x / W = f35 * diagonal_px / (43.27 * W) for any aspect ratio; else `FocalLength` (mm)
+    over the sensor width that `FocalPlaneXResolution` and its unit give for the stored picture."""
+    try:
+        exif = image.getexif().get_ifd(0x8769)  # the Exif sub-IFD holds the camera tags
+    except Exception:  # a malformed EXIF block: no camera, not an error
+        return float("nan")
+    width, height = _shown_size(image)
+    f35 = exif.get(0xA405)
+    if f35:
+        return float(f35) * math.hypot(width, height) / (FILM_DIAGONAL_MM * width)
+    focal, x_resolution, unit = exif.get(0x920A), exif.get(0xA20E), exif.get(0xA210, 2)
+    if focal and x_resolution:
+        millimetres_per_unit = {2: 25.4, 3: 10.0, 4: 1.0}.get(int(unit))
+        if millimetres_per_unit:
+            stored_width = image.width  # FocalPlaneXResolution counts pixels along the sensor's stored x
+            sensor_width = stored_width / float(x_resolution) * millimetres_per_unit
+            turned = (width, height) != image.size
+            sensor_shown_width = sensor_width * (image.height / image.width) if turned else sensor_width
+            return float(focal) / sensor_shown_width
+    return float("nan")
 
 
 def load_rgb(image) -> Image.Image:

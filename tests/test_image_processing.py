@@ -163,3 +163,73 @@ def test_per_call_arguments_are_honoured_and_unknown_ones_rejected(processor, re
         processor(frame, resample_mode="nearest")
     with pytest.raises(ValueError, match="image_mean/image_std"):
         processor(frame, image_std=[1.0, 0.0, 1.0])
+
+
+def _exif_photo(path, size=(640, 480), f35=None, focal_mm=None, x_resolution=None, orientation=None):
+    image = Image.new("RGB", size, (120, 130, 140))
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    camera = exif.get_ifd(0x8769)
+    if f35:
+        camera[0xA405] = f35
+    if focal_mm:
+        camera[0x920A], camera[0xA20E], camera[0xA210] = focal_mm, x_resolution, 3  # pixels per centimetre
+    image.save(path, exif=exif)
+    return path
+
+
+def test_focal_length_from_each_source_reaches_a_camera_aware_model(tmp_path):
+    """argument (pixels), fov, EXIF (35 mm equivalent, or focal length over the sensor), none: each gives f_x / W,
+    and a camera-aware model (random weights: only the scaling is under test) scales depth exactly by it."""
+    import math
+
+    from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation
+
+    processor = LiteDepthImageProcessor()
+    photo = Image.open(_exif_photo(tmp_path / "f35.jpg", f35=28))
+    sensor = Image.open(_exif_photo(tmp_path / "sensor.jpg", focal_mm=4.0, x_resolution=1000.0))  # 6.4 mm wide
+    portrait = Image.open(_exif_photo(tmp_path / "turned.jpg", f35=28, orientation=6))  # shown 480 x 640
+    plain = Image.new("RGB", (640, 480))
+    ratio = lambda image, **kw: float(processor(image, **kw)["focal_length"][0])  # noqa: E731
+    assert ratio(plain, focal_length=525.0) == pytest.approx(525 / 640)
+    assert ratio(plain, fov=60.0) == pytest.approx(0.5 / math.tan(math.radians(30)))
+    assert ratio(photo) == pytest.approx(28 * 800 / (43.27 * 640))
+    assert ratio(portrait) == pytest.approx(28 * 800 / (43.27 * 480))
+    assert ratio(sensor) == pytest.approx(4.0 / 6.4)
+    assert math.isnan(ratio(plain)) and math.isnan(ratio(np.zeros((48, 64, 3), np.uint8)))
+    assert ratio(photo, fov=90.0) == pytest.approx(0.5)  # an explicit camera wins over EXIF
+    batch = processor([plain, photo], focal_length=[320.0, None], return_tensors="pt")["focal_length"]
+    assert batch[0] == pytest.approx(0.5) and batch[1] == pytest.approx(28 * 800 / (43.27 * 640))
+    with pytest.raises(ValueError, match="fov"):
+        processor(plain, fov=200)
+    with pytest.raises(ValueError, match="2 values for 1 images"):
+        processor(plain, focal_length=[1.0, 2.0])
+
+    torch.manual_seed(0)
+    model = LiteDepthForDepthEstimation(LiteDepthConfig(canonical_focal_length=0.866)).eval()
+    with torch.no_grad():
+        canonical = model(**processor(plain, return_tensors="pt")).predicted_depth
+        for kwargs, expected in (({"focal_length": 525.0}, 525 / 640), ({"fov": 60.0}, 0.5 / math.tan(math.radians(30)))):
+            scaled = model(**processor(plain, return_tensors="pt", **kwargs)).predicted_depth
+            assert torch.allclose(scaled, canonical * expected / 0.866, rtol=1e-6)
+
+
+def test_the_stock_pipeline_passes_the_camera(tmp_path):
+    """pipeline("depth-estimation") hands the processor's `focal_length` output to the model: EXIF photos need
+    nothing, and `pipe.image_processor.fov` sets a camera for every call."""
+    from transformers import pipeline
+
+    from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation
+
+    torch.manual_seed(0)
+    folder = tmp_path / "aware"
+    LiteDepthForDepthEstimation(LiteDepthConfig(canonical_focal_length=0.866)).save_pretrained(folder)
+    LiteDepthImageProcessor().save_pretrained(folder)
+    pipe = pipeline("depth-estimation", model=str(folder))
+    plain = Image.open(_exif_photo(tmp_path / "plain.jpg"))  # the same pixels, no camera in its EXIF
+    base = pipe(plain)["predicted_depth"]
+    photo = pipe(str(_exif_photo(tmp_path / "f35.jpg", f35=28)))["predicted_depth"]
+    assert torch.allclose(photo, base * (28 * 800 / (43.27 * 640)) / 0.866, rtol=1e-5)
+    pipe.image_processor.fov = 90.0
+    assert torch.allclose(pipe(plain)["predicted_depth"], base * 0.5 / 0.866, rtol=1e-5)
