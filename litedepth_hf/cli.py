@@ -98,11 +98,20 @@ def run_predict(args) -> int:
     check_device(args.device)
     from .inference import load_model, predict_depth
 
+    from .inference import scale_to_known_distance
+
+    scale_from = parse_scale_from(args.scale_from) if args.scale_from else None
     model, processor = load_model(args.model, device=args.device)
+    if (args.focal_length or args.fov) and not getattr(model.config, "canonical_focal_length", None):
+        print(f"note: {args.model or 'the embedded checkpoint'} was trained without camera awareness: --focal-length "
+              "and --fov do not change its depth (use --scale-from to fix the scale)", file=sys.stderr)
     failures = 0
     for path in tqdm(paths, desc="depth", unit="image", disable=len(paths) < 2):
         try:
-            depth = predict_depth(model, processor, [load_image_file(path)])[0]  # the image is freed here
+            depth = predict_depth(model, processor, [load_image_file(path)], focal_length=args.focal_length,
+                                  fov=args.fov)[0]  # the image is freed here
+            if scale_from:
+                depth = scale_to_known_distance(depth, *scale_from)
             written = save_depth_outputs(depth, out, path.stem, npy=args.npy, overwrite=args.overwrite,
                                          scale_bar=not args.no_scale_bar)
         except (ValueError, OSError) as error:
@@ -114,6 +123,16 @@ def run_predict(args) -> int:
     if len(paths) > 1:
         print(f"wrote depth for {len(paths) - failures}/{len(paths)} images to {args.out}/")
     return 1 if failures else 0
+
+
+def parse_scale_from(text: str) -> tuple:
+    """'X,Y=METRES' -> (x, y, metres)."""
+    try:
+        where, metres = text.split("=")
+        x, y = (int(v) for v in where.split(","))
+        return x, y, float(metres)
+    except ValueError:
+        raise ValueError(f"--scale-from must be X,Y=METRES (a pixel and its known distance), got {text!r}") from None
 
 
 def run_export(args) -> int:
@@ -199,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
     predict.add_argument("--no-scale-bar", action="store_true", help="colour maps without the metre scale bar")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    camera = predict.add_mutually_exclusive_group()
+    camera.add_argument("--focal-length", type=float, default=None, metavar="PX",
+                        help="horizontal focal length in pixels of the images as given (camera-aware models; "
+                        "default: the photo's EXIF, else the canonical 60-degree camera)")
+    camera.add_argument("--fov", type=float, default=None, metavar="DEGREES",
+                        help="horizontal field of view instead (Raspberry Pi camera module v2: 62.2, module 3: 66)")
+    predict.add_argument("--scale-from", default=None, metavar="X,Y=METRES",
+                         help="rescale each map so pixel (X, Y) reads METRES: one known distance (a range sensor, "
+                         "a tape) fixes the scale whatever the camera")
     predict.set_defaults(func=run_predict)
 
     export = commands.add_parser(

@@ -34,19 +34,40 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
 
 
 @torch.inference_mode()
-def predict_depth(model, processor, images: Iterable, batch_size: int = 8) -> list:
-    """Images (PIL/arrays, any sizes) -> list of float32 depth maps (H, W) at each image's size."""
+def predict_depth(model, processor, images: Iterable, batch_size: int = 8, focal_length=None, fov=None) -> list:
+    """Images (PIL/arrays, any sizes) -> list of float32 depth maps (H, W) at each image's size.
+
+    `focal_length` (pixels) or `fov` (horizontal degrees), a number or one per image, tell a camera-aware model
+    the camera (see `LiteDepthImageProcessor.preprocess`); otherwise the photo's EXIF, else the canonical one."""
     images = list(images)
+    focal_length = [focal_length] * len(images) if focal_length is None or np.isscalar(focal_length) else list(focal_length)
+    fov = [fov] * len(images) if fov is None or np.isscalar(fov) else list(fov)
     device = next(model.parameters()).device
     results = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
         sizes = [_size(image) for image in batch]
-        inputs = processor(batch, return_tensors="pt").to(device)
+        camera = {}
+        if getattr(model.config, "model_type", None) == "litedepth":  # other depth models' processors take neither
+            camera = {"focal_length": focal_length[start: start + batch_size], "fov": fov[start: start + batch_size]}
+        inputs = processor(batch, return_tensors="pt", **camera).to(device)
         outputs = model(**inputs)
         for item in processor.post_process_depth_estimation(outputs, target_sizes=sizes):
             results.append(item["predicted_depth"].float().cpu().numpy())
     return results
+
+
+def scale_to_known_distance(depth: np.ndarray, x: int, y: int, metres: float) -> np.ndarray:
+    """The map rescaled so that pixel (x, y) reads `metres` (one known distance, e.g. from a range sensor)."""
+    height, width = depth.shape
+    if not (0 <= x < width and 0 <= y < height):
+        raise ValueError(f"--scale-from pixel ({x}, {y}) is outside the {width}x{height} image")
+    if not metres > 0 or not np.isfinite(metres):
+        raise ValueError(f"--scale-from distance must be a positive number of metres, got {metres}")
+    value = float(depth[y, x])
+    if not value > 0 or not np.isfinite(value):
+        raise ValueError(f"--scale-from pixel ({x}, {y}) has no valid depth to scale from ({value})")
+    return (depth * np.float32(metres / value)).astype(np.float32)
 
 
 def _size(image) -> tuple:
@@ -61,14 +82,16 @@ def _size(image) -> tuple:
 
 
 def evaluate_dataset(model, processor, dataset, batch_size: int = 8, keep: int = 0) -> tuple:
-    """Metrics of a model over an RGB-D dataset (MAI protocol), and the first `keep` (rgb, gt, pred) triples."""
+    """Metrics of a model over an RGB-D dataset (MAI protocol), and the first `keep` (rgb, gt, pred) triples.
+    Each frame's own focal length (its intrinsics) is given to the model: metric scores are for a known camera."""
     from .data import example_arrays
     from .metrics import depth_metrics
 
     predictions, targets, kept = [], [], []
     for start in range(0, len(dataset), batch_size):
         rows = [example_arrays(dataset[i]) for i in range(start, min(start + batch_size, len(dataset)))]
-        depths = predict_depth(model, processor, [rgb for rgb, _, _ in rows], batch_size=batch_size)
+        focal = [intrinsics["fx"] if intrinsics else None for _, _, intrinsics in rows]
+        depths = predict_depth(model, processor, [rgb for rgb, _, _ in rows], batch_size=batch_size, focal_length=focal)
         for (rgb, gt, _), depth in zip(rows, depths):
             predictions.append(depth)
             targets.append(gt)

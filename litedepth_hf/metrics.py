@@ -10,7 +10,10 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-METRIC_NAMES = ("si_rmse", "rmse", "abs_rel", "sq_rel", "log10", "delta1", "delta2", "delta3")
+METRIC_NAMES = ("si_rmse", "rmse", "abs_rel", "sq_rel", "log10", "delta1", "delta2", "delta3",
+                "median_scale", "abs_rel_aligned", "delta1_aligned")
+"""`median_scale`: median of prediction / GT (1 = metric scale right); `*_aligned`: after multiplying the
+prediction by median(GT / prediction), as relative-depth models are scored: shape without scale."""
 
 
 def image_metrics(predicted: np.ndarray, target: np.ndarray) -> Optional[dict]:
@@ -29,6 +32,8 @@ def image_metrics(predicted: np.ndarray, target: np.ndarray) -> Optional[dict]:
     log_diff = np.log(pred_mm) - np.log(gt_mm)
     ratio = np.maximum(pred_mm / gt_mm, gt_mm / pred_mm)
     error_m = (pred_mm - gt_mm) / 1000.0
+    aligned = pred_mm * np.median(gt_mm / pred_mm)
+    aligned_ratio = np.maximum(aligned / gt_mm, gt_mm / aligned)
     return {
         "si_rmse": float(np.std(log_diff)),
         "rmse": float(np.sqrt(np.mean(error_m**2))),
@@ -38,6 +43,9 @@ def image_metrics(predicted: np.ndarray, target: np.ndarray) -> Optional[dict]:
         "delta1": float(np.mean(ratio < 1.25)),
         "delta2": float(np.mean(ratio < 1.25**2)),
         "delta3": float(np.mean(ratio < 1.25**3)),
+        "median_scale": float(np.median(pred_mm / gt_mm)),
+        "abs_rel_aligned": float(np.mean(np.abs(aligned - gt_mm) / gt_mm)),
+        "delta1_aligned": float(np.mean(aligned_ratio < 1.25)),
     }
 
 

@@ -133,3 +133,21 @@ def test_a_tiny_image_warns_and_a_huge_one_is_shrunk_first(tmp_path, dev_dir):
     b = (resize_float_image(image_to_float_rgb(big), 128, 160) - 0.5) / 0.5  # the all-float path it replaces
     b = b.transpose(2, 0, 1)[None]
     assert np.abs(a - b).mean() < 0.01 and np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.995  # the same picture
+
+
+def test_scale_from_one_known_distance_and_the_camera_flags(tmp_path, dev_dir, capsys):
+    image = dev_dir / "rgb" / "0000.jpg"
+    assert main(["predict", str(image), "--out", str(tmp_path / "a"), "--npy", "--scale-from", "320,240=2.5"]) == 0
+    depth = np.load(tmp_path / "a" / "0000_depth.npy")
+    assert depth[240, 320] == pytest.approx(2.5, rel=1e-6)
+    plain = tmp_path / "b"
+    assert main(["predict", str(image), "--out", str(plain), "--npy", "--fov", "62.2"]) == 0
+    assert "trained without camera awareness" in capsys.readouterr().err  # the shipped default is not camera-aware
+    unscaled = np.load(plain / "0000_depth.npy")
+    assert np.allclose(depth, unscaled * (2.5 / unscaled[240, 320]), rtol=1e-5)
+    for bad, message in (("320x240=2", "X,Y=METRES"), ("9999,1=2", "outside"), ("3,3=-1", "positive")):
+        code = main(["predict", str(image), "--out", str(tmp_path / "c"), "--scale-from", bad, "--overwrite"])
+        assert code != 0 and message in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: one camera flag at a time
+        main(["predict", str(image), "--out", str(tmp_path / "d"), "--fov", "60", "--focal-length", "500"])
+    assert "not allowed with argument" in capsys.readouterr().err

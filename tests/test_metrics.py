@@ -99,3 +99,16 @@ def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, tr
     for name in ("train depth layout (no image)",):
         assert name in record["baselines"] and all(name in record["folders"][f]["baselines"] for f in folders)
     assert (tmp_path / "grid.png").is_file() and "overall" in (tmp_path / "metrics.md").read_text()
+
+
+def test_median_scale_and_scale_aligned_metrics():
+    from litedepth_hf.metrics import image_metrics
+
+    rng = np.random.default_rng(0)
+    gt = rng.uniform(0.5, 5.0, (48, 64))
+    doubled = image_metrics(2.0 * gt, gt)
+    assert doubled["median_scale"] == pytest.approx(2.0)
+    assert doubled["abs_rel"] == pytest.approx(1.0) and doubled["delta1"] == 0.0  # metric: all wrong
+    assert doubled["abs_rel_aligned"] == pytest.approx(0.0, abs=1e-12) and doubled["delta1_aligned"] == 1.0
+    noisy = image_metrics(gt * np.exp(rng.normal(0, 0.3, gt.shape)), gt)
+    assert 0.1 < noisy["abs_rel_aligned"] < 0.4 and 0.4 < noisy["delta1_aligned"] < 0.8
