@@ -104,12 +104,15 @@ def resize_float_image(array: np.ndarray, height: int, width: int, resample=Imag
 class LiteDepthImageProcessor(BaseImageProcessor):
     r"""Prepares images for LiteDepth and turns its output into depth maps at the images' sizes.
 
-    Resize to `size` (bilinear, aspect ratio not kept: LiteDepth sees whole frames), then
-    `(x - 0.5) / 0.5` on [0, 1] values, i.e. the paper's `(x - 127.5) / 127.5`.
+    Resize (bilinear) to the image's own aspect ratio at about `size`'s pixel count, each side a multiple of 32
+    (`input_size`: a 4:3 photo gives `size` itself, 128x160; a portrait one 160x128; 16:9 96x192), then
+    `(x - 0.5) / 0.5` on [0, 1] values, i.e. the paper's `(x - 127.5) / 127.5`. LiteDepth is fully
+    convolutional; squashing a portrait photo into a landscape input bends every shape in it.
 
     Args:
-        do_resize (`bool`, defaults to True): resize to `size`.
+        do_resize (`bool`, defaults to True): resize (see `input_size`).
         size (`dict`, defaults to `{"height": 128, "width": 160}`): both multiples of 32.
+        keep_aspect_ratio (`bool`, defaults to True): False resizes every image to `size` exactly.
         do_normalize (`bool`, defaults to True): apply `image_mean`/`image_std`.
         image_mean, image_std (`list[float]`, default 0.5): per-channel normalisation of [0, 1] values.
         depth_resample (`str`, defaults to `"bilinear"`): how predictions are resized to the
@@ -127,9 +130,11 @@ class LiteDepthImageProcessor(BaseImageProcessor):
         image_std=(0.5, 0.5, 0.5),
         depth_resample: str = "bilinear",
         fov: Optional[float] = None,
+        keep_aspect_ratio: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.keep_aspect_ratio = bool(keep_aspect_ratio)
         self.fov = None if fov is None else float(fov)  # a default camera for every call (e.g. a pipeline's)
         self.do_resize = do_resize
         self.size = self._check_size(size if size is not None else {"height": 128, "width": 160})
@@ -149,6 +154,17 @@ class LiteDepthImageProcessor(BaseImageProcessor):
         if any(int(v) <= 0 or int(v) % 32 for v in size.values()):
             raise ValueError(f"size height and width must be positive multiples of 32, got {size}")
         return {"height": int(size["height"]), "width": int(size["width"])}
+
+    def input_size(self, height: int, width: int, size: Optional[dict] = None) -> tuple:
+        """(h, w) the network sees for an image of `height` x `width`: its aspect ratio at about `size`'s pixel
+        count, both sides multiples of 32 (at least 32); `size` itself without `keep_aspect_ratio`."""
+        size = self._check_size(size) if size is not None else self.size
+        if not self.keep_aspect_ratio:
+            return size["height"], size["width"]
+        area, aspect = size["height"] * size["width"], width / max(height, 1)
+        h = max(32, int(round(math.sqrt(area / aspect) / 32)) * 32)
+        w = max(32, int(round(math.sqrt(area * aspect) / 32)) * 32)
+        return h, w
 
     def to_dict(self) -> dict:
         """Serialise without `image_processor_type`/`auto_map`: AutoImageProcessor then resolves the
@@ -213,7 +229,7 @@ class LiteDepthImageProcessor(BaseImageProcessor):
         std = np.asarray(image_std, dtype=np.float32)
         focal_lengths = _per_image(focal_length, len(images), "focal_length")
         fovs = _per_image(fov if fov is not None else self.fov, len(images), "fov")
-        arrays, ratios = [], []
+        arrays, ratios, shapes = [], [], []
         for image, focal, degrees in zip(images, focal_lengths, fovs):
             if isinstance(image, str):
                 image = load_image_file(image)
@@ -228,11 +244,18 @@ class LiteDepthImageProcessor(BaseImageProcessor):
             if min(array.shape[:2]) < MIN_SIDE:
                 warnings.warn(f"An image of {array.shape[0]}x{array.shape[1]} pixels is under {MIN_SIDE} px on a "
                               "side: its depth map will be close to flat", UserWarning, stacklevel=2)
+            arrays.append(array)
+            shapes.append(self.input_size(array.shape[0], array.shape[1], size) if do_resize else array.shape[:2])
+        if do_resize and return_tensors is not None and len(set(shapes)) > 1:
+            # one tensor needs one shape: a batch of mixed aspect ratios is resized to `size` (predict_depth and
+            # the pipeline give the model one shape at a time, so they keep every photo's aspect ratio)
+            shapes = [(size["height"], size["width"])] * len(arrays)
+        for k, (array, shape) in enumerate(zip(arrays, shapes)):
             if do_resize:
-                array = resize_float_image(array, size["height"], size["width"])
+                array = resize_float_image(array, *shape)
             if do_normalize:
                 array = (array - mean) / std
-            arrays.append(np.ascontiguousarray(array.transpose(2, 0, 1)))
+            arrays[k] = np.ascontiguousarray(array.transpose(2, 0, 1))
 
         focal = np.asarray(ratios, dtype=np.float32)
         if len({a.shape for a in arrays}) > 1:

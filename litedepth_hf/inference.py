@@ -43,17 +43,23 @@ def predict_depth(model, processor, images: Iterable, batch_size: int = 8, focal
     focal_length = [focal_length] * len(images) if focal_length is None or np.isscalar(focal_length) else list(focal_length)
     fov = [fov] * len(images) if fov is None or np.isscalar(fov) else list(fov)
     device = next(model.parameters()).device
-    results = []
+    results = [None] * len(images)
+    is_litedepth = getattr(model.config, "model_type", None) == "litedepth"  # others' processors take no camera
     for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size]
-        sizes = [_size(image) for image in batch]
-        camera = {}
-        if getattr(model.config, "model_type", None) == "litedepth":  # other depth models' processors take neither
-            camera = {"focal_length": focal_length[start: start + batch_size], "fov": fov[start: start + batch_size]}
-        inputs = processor(batch, return_tensors="pt", **camera).to(device)
-        outputs = model(**inputs)
-        for item in processor.post_process_depth_estimation(outputs, target_sizes=sizes):
-            results.append(item["predicted_depth"].float().cpu().numpy())
+        indices = range(start, min(start + batch_size, len(images)))
+        sizes = {i: _size(images[i]) for i in indices}
+        groups = {}  # images of one input size (aspect ratios kept) go through the network together
+        for i in indices:
+            key = processor.input_size(*sizes[i]) if hasattr(processor, "input_size") else None
+            groups.setdefault(key, []).append(i)
+        for members in groups.values():
+            camera = {"focal_length": [focal_length[i] for i in members], "fov": [fov[i] for i in members]} \
+                if is_litedepth else {}
+            inputs = processor([images[i] for i in members], return_tensors="pt", **camera).to(device)
+            outputs = model(**inputs)
+            for i, item in zip(members, processor.post_process_depth_estimation(
+                    outputs, target_sizes=[sizes[i] for i in members])):
+                results[i] = item["predicted_depth"].float().cpu().numpy()
     return results
 
 

@@ -70,6 +70,30 @@ def never_saw(model_name, folder_name: str) -> bool:
     return not any(folder_name in str(source) for source in sources)
 
 
+class PortraitCrops:
+    """A dataset's rows as their central 3:4 portrait crops (image, depth, cx): how phone photos are shaped."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, index):
+        row = dict(self.dataset[int(index)])
+        image = row["image"] if hasattr(row["image"], "crop") else Image.open(row["image"])
+        depth = row["depth"] if hasattr(row["depth"], "crop") else Image.open(row["depth"])
+        width = int(round(image.height * 3 / 4))
+        left = (image.width - width) // 2
+        row["image"], row["depth"] = (im.crop((left, 0, left + width, im.height)) for im in (image, depth))
+        if "cx" in row and row["cx"] is not None:
+            row["cx"] = float(row["cx"]) - left
+        return row
+
+
 def markdown_table(rows: dict) -> str:
     header = "| model | " + " | ".join(METRIC_NAMES) + " |"
     lines = [header, "|" + "---|" * (len(METRIC_NAMES) + 1)]
@@ -98,6 +122,11 @@ def main(argv=None):
                         "('none' to skip; default ../shared/data/tum_fr1_rpy)")
     parser.add_argument("--out", default=None, help="folder for metrics.json, metrics.md and grid.png")
     parser.add_argument("--grid-rows", type=int, default=4, help="images per folder in the RGB | GT | prediction | error grid")
+    parser.add_argument("--portrait", action="store_true",
+                        help="score the central 3:4 portrait crop of every frame (how phone photos are shaped)")
+    parser.add_argument("--squash", action="store_true",
+                        help="resize every image to the model's input size, aspect ratio not kept (the behaviour "
+                        "before 2026-12-06), to compare with the default that keeps it")
     args = parser.parse_args(argv)
 
     folders = args.data or [f"../shared/data/{name}" for name in DEV_FOLDERS]
@@ -106,6 +135,9 @@ def main(argv=None):
         folders.append(f"../shared/data/{TRAIN_FOLDER}")  # unseen by every model compared: one more room, reported
         # on its own row, outside "overall", so overall scores stay comparable with models that trained on it
     models = [(name, load_model(name)) for name in (args.model or [None])]
+    for _, (_, processor) in models:
+        if args.squash and hasattr(processor, "keep_aspect_ratio"):
+            processor.keep_aspect_ratio = False
     train = None
     if args.baseline_from and args.baseline_from.lower() != "none":
         depths = [example_arrays(example)[1] for example in load_depth_dataset(args.baseline_from)]
@@ -114,6 +146,8 @@ def main(argv=None):
     sections, grids = [], []
     for folder in folders:
         dataset = load_depth_dataset(folder, depth_scale=args.depth_scale)
+        if args.portrait:
+            dataset = PortraitCrops(dataset)
         baselines, results = {}, {}
         if train:
             median, prior = train

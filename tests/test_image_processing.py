@@ -233,3 +233,35 @@ def test_the_stock_pipeline_passes_the_camera(tmp_path):
     assert torch.allclose(photo, base * (28 * 800 / (43.27 * 640)) / 0.866, rtol=1e-5)
     pipe.image_processor.fov = 90.0
     assert torch.allclose(pipe(plain)["predicted_depth"], base * 0.5 / 0.866, rtol=1e-5)
+
+
+def test_portrait_and_wide_photos_keep_their_aspect_ratio():
+    """A portrait photo was squashed into the 128x160 landscape input and stretched back; now the input keeps the
+    photo's shape at about the same pixel count, each side a multiple of 32 (4:3 landscape unchanged)."""
+    processor = LiteDepthImageProcessor()
+    assert processor.input_size(480, 640) == (128, 160)
+    assert processor.input_size(640, 480) == (160, 128)
+    assert processor.input_size(1080, 1920) == (96, 192)
+    assert processor.input_size(4000, 1000) == (288, 64)
+    portrait = Image.new("RGB", (360, 480), (10, 20, 30))
+    assert tuple(processor(portrait, return_tensors="pt")["pixel_values"].shape) == (1, 3, 160, 128)
+    squash = LiteDepthImageProcessor(keep_aspect_ratio=False)
+    assert tuple(squash(portrait, return_tensors="pt")["pixel_values"].shape) == (1, 3, 128, 160)
+    mixed = processor([portrait, Image.new("RGB", (640, 480))], return_tensors="pt")["pixel_values"]
+    assert tuple(mixed.shape) == (2, 3, 128, 160)  # one tensor needs one shape: `size`, as before
+    assert [tuple(a.shape) for a in processor([portrait, Image.new("RGB", (640, 480))])["pixel_values"]] == [
+        (3, 160, 128), (3, 128, 160)]
+
+
+def test_predict_groups_mixed_shapes_and_returns_each_size():
+    from litedepth_hf import DEFAULT_CHECKPOINT
+    from litedepth_hf.inference import load_model, predict_depth
+
+    model, processor = load_model(DEFAULT_CHECKPOINT)
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)) for h, w in
+              ((480, 360), (480, 640), (300, 400), (640, 480))]
+    depths = predict_depth(model, processor, images, batch_size=4)
+    assert [d.shape for d in depths] == [(480, 360), (480, 640), (300, 400), (640, 480)]
+    alone = predict_depth(model, processor, images[:1])[0]
+    assert np.allclose(alone, depths[0], rtol=1e-5, atol=1e-5)
