@@ -182,6 +182,46 @@ def known_intrinsics(values) -> Optional[dict]:
     return None if any(math.isnan(v) for v in intrinsics.values()) else intrinsics
 
 
+def source_meta(source) -> dict:
+    """A training source's meta.json (empty for a Hub id or a folder without one)."""
+    meta = Path(str(source)).expanduser() / "meta.json"
+    try:
+        return json.loads(meta.read_text()) if meta.is_file() else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def is_rendered(source) -> bool:
+    """Whether a source was rendered by `litedepth synth` (its meta.json says so): the one test the trainer
+    (camera model, restyling) and the model card use."""
+    from .synthetic.config import GENERATOR
+
+    return source_meta(source).get("generator") == GENERATOR
+
+
+def _terms(sources_text: Optional[str]) -> str:
+    """The headline terms of an asset folder's SOURCES.md: research-use sets named as such (counted, as a
+    folder of several sets is), else a CC BY 4.0 statement; the file itself holds the details."""
+    text = (sources_text or "").lower()
+    if text.count("research use") >= 2:
+        return "mostly research use only (per-set terms in its SOURCES.md)"
+    if "cc by 4.0" in text:
+        return "CC BY 4.0 (see its SOURCES.md)"
+    return "see its SOURCES.md" if sources_text else "not stated"
+
+
+def describe_source(source) -> dict:
+    """What a model card must say of one training source, read from its meta.json when training starts (the
+    folder may be gone when the card is written): name, rendered or camera frames, licence, and for renders
+    the photo and mesh sets they used with their terms."""
+    meta = source_meta(source)
+    described = {"name": Path(str(source)).name, "rendered": is_rendered(source), "licence": meta.get("licence")}
+    for key in ("texture_sources", "mesh_sources"):
+        described[key] = [{"folder": s.get("folder"), "files": s.get("files"), "sets": s.get("sets"),
+                           "terms": _terms(s.get("sources"))} for s in meta.get(key) or []]
+    return described
+
+
 def expand_sources(specs) -> list:
     """`--train_data` values (comma-separated and/or repeated; shell-style globs) -> list of sources.
 

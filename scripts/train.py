@@ -31,7 +31,7 @@ from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation, LiteDepthImageProcessor
 from litedepth_hf.augmentation import AugmentConfig
-from litedepth_hf.data import load_depth_dataset
+from litedepth_hf.data import describe_source, expand_sources, is_rendered, load_depth_dataset
 from litedepth_hf.losses import LOSS_TERMS, LiteDepthLoss
 from litedepth_hf.training import (LiteDepthTrainer, RGBDTrainingDataset, TimeBudgetCallback, make_compute_metrics,
                                    plot_training_curves)
@@ -166,16 +166,9 @@ def parse_mix(text: Optional[str], names: list) -> list:
     return [weights[n] for n in names]
 
 
-def _is_rendered(source) -> bool:
-    from litedepth_hf.synthetic import GENERATOR
-
-    meta = Path(str(source)) / "meta.json"
-    return meta.is_file() and json.loads(meta.read_text()).get("generator") == GENERATOR
-
-
 def build_train_set(script_args, augment_config, common: dict, distributed: bool):
     """One source as is, several as a `MixtureDataset`; frames from the decoded cache unless it is 'none'."""
-    from litedepth_hf.data import DecodedFrames, expand_sources, source_name
+    from litedepth_hf.data import DecodedFrames, source_name
     from litedepth_hf.training import MixtureDataset
 
     sources = expand_sources(script_args.train_data)
@@ -195,7 +188,7 @@ def build_train_set(script_args, augment_config, common: dict, distributed: bool
         store = None
         if script_args.decoded_cache.lower() != "none":
             store = DecodedFrames(data, Path(script_args.decoded_cache).expanduser(), progress=not distributed)
-        rendered = _is_rendered(source)
+        rendered = is_rendered(source)
         config = replace(augment_config, camera_model=script_args.camera_model and rendered)
         sets.append(RGBDTrainingDataset(data, train=True, augment_config=config, decoded_store=store,
                                         restyle_references=references if rendered else None, **common))
@@ -269,6 +262,7 @@ def main(argv=None):
             write_eval_results(output_dir, script_args.eval_data, metrics)
     if trainer.is_world_process_zero():
         run = {"script_args": vars(script_args), "training_args": {k: getattr(training_args, k) for k in RECORDED},
+               "data_sources": [describe_source(s) for s in expand_sources(script_args.train_data)],
                "metrics": metrics, "num_processes": training_args.world_size, "hardware": hardware(training_args),
                "log_history": trainer.state.log_history}
         (output_dir / "training_run.json").write_text(json.dumps(run, indent=2, default=str) + "\n")
