@@ -215,7 +215,8 @@ def describe_source(source) -> dict:
     folder may be gone when the card is written): name, rendered or camera frames, licence, and for renders
     the photo and mesh sets they used with their terms."""
     meta = source_meta(source)
-    described = {"name": Path(str(source)).name, "rendered": is_rendered(source), "licence": meta.get("licence")}
+    described = {"name": Path(str(source)).name, "rendered": is_rendered(source), "licence": meta.get("licence"),
+                 "source": str(meta.get("source") or "")[:200]}
     for key in ("texture_sources", "mesh_sources"):
         described[key] = [{"folder": s.get("folder"), "files": s.get("files"), "sets": s.get("sets"),
                            "terms": _terms(s.get("sources"))} for s in meta.get(key) or []]

@@ -107,15 +107,29 @@ def provenance(model_dir: Path) -> dict:
     args = record.get("script_args", record)
     sources = args.get("train_data") or []
     sources = [Path(str(s)).name for s in (sources if isinstance(sources, list) else [sources])]
-    datasets, licences = [], []
-    for name in sources:
-        if name.startswith("s") and "spp" in name:  # a `litedepth synth` cache folder name
-            licences.append(f"`{name}`: rendered by `litedepth synth` (generated, CC0-1.0)")
-        elif name.startswith(("tum_", "icl_")):
-            datasets.append("tum-rgbd" if name.startswith("tum_") else "icl-nuim")
-            licences.append(f"`{name}`: " + ("TUM RGB-D, CC BY 4.0" if name.startswith("tum_") else "ICL-NUIM, CC BY 3.0"))
+    datasets, licences, rendered = [], [], False
+    described = record.get("data_sources")
+    if described is None:  # records written before 2026-12-06: what the folder names say
+        described = [{"name": name, "rendered": name.startswith("s") and "spp" in name,
+                      "source": "TUM RGB-D" if name.startswith("tum_") else "ICL-NUIM" if name.startswith("icl_") else "",
+                      "licence": None} for name in sources]
+    for source in described:
+        name, origin_text = source["name"], source.get("source") or ""
+        if source.get("rendered"):
+            rendered = True
+            text = f"`{name}`: rendered by `litedepth synth` (generated, CC0-1.0)"
+            assets = [_asset_text(kind, asset) for kind, key in (("photo materials", "texture_sources"),
+                                                                 ("scanned meshes", "mesh_sources"))
+                      for asset in source.get(key) or []]
+            licences.append(text + (", with " + " and ".join(assets) if assets else ""))
+        elif "TUM RGB-D" in origin_text:
+            datasets.append("tum-rgbd")
+            licences.append(f"`{name}`: TUM RGB-D, {source.get('licence') or 'CC BY 4.0'}")
+        elif "ICL-NUIM" in origin_text:
+            datasets.append("icl-nuim")
+            licences.append(f"`{name}`: ICL-NUIM, {source.get('licence') or 'CC BY 3.0'}")
         else:
-            licences.append(f"`{name}`: see its source")
+            licences.append(f"`{name}`: {source.get('licence') or 'see its source'}")
     start = args.get("model_name_or_path")
     start_name = public_name(start) if start else None
     if not record:
@@ -129,9 +143,16 @@ def provenance(model_dir: Path) -> dict:
         teacher = args.get("teacher_name_or_path")
         weights += (f", guided by the teacher `{public_name(teacher)}` (distillation; its own record says what it "
                     "saw)." if teacher else ".")
-    return {"record": record, "sources": sources, "datasets": sorted(set(datasets)), "licences": licences, "weights": weights,
+    return {"record": record, "sources": sources, "datasets": sorted(set(datasets)), "licences": licences,
+            "rendered": rendered, "weights": weights,
             "base_model": start_name if start and start_name == str(start) and "/" in str(start) else None,
             "from_scratch": bool(record) and not start}
+
+
+def _asset_text(kind: str, asset: dict) -> str:
+    """'photo materials from `textures_photos` (2845 files: bsds500 500, ...; mostly research use only ...)'."""
+    sets = ", ".join(f"{name} {count}" for name, count in (asset.get("sets") or {}).items() if name != ".")
+    return f"{kind} from `{asset['folder']}` ({asset['files']} files{': ' + sets if sets else ''}; {asset['terms']})"
 
 
 def _eval_table(evaluation: Optional[dict]) -> tuple:
@@ -241,7 +262,8 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     card = ModelCard.from_template(
         _card_data(repo_id, evaluation, origin, export_tags), template_path=str(template), repo_id=repo_id,
         has_pi_graph=has_pi_graph, weights_text=origin["weights"], from_scratch=origin["from_scratch"],
-        data_licences=origin["licences"], code_url=source_url or code_url(),
+        data_licences=origin["licences"], has_renders=origin["rendered"], has_evaluation=evaluation is not None,
+        keep_aspect_ratio=getattr(processor, "keep_aspect_ratio", False), code_url=source_url or code_url(),
         model_name=repo_id.split("/")[-1], params_m=f"{params / 1e6:.3f}", macs_m=f"{macs / 1e6:.1f}",
         input_size=f"{config.image_size[0]}x{config.image_size[1]}", min_depth=config.min_depth,
         max_depth=config.max_depth, sample_image="sample_depth.png",

@@ -260,3 +260,55 @@ def test_train_push_to_hub_ends_in_the_same_repo_as_litedepth_push(tmp_path, tra
     dry = push(out, REPO_ID, eval_results=out / "eval_results.json", dry_run=tmp_path / "dry")["files"]
     assert uploads[0][2]["files"] == sorted(dry)
     assert "eval_results.json" in dry and "README.md" in dry
+
+
+def _model_with_run(tmp_path, name, sources, start=None, metrics=True):
+    """The embedded checkpoint with a training record of our choosing (and dev metrics or none)."""
+    model = tmp_path / name
+    shutil.copytree(DEFAULT_CHECKPOINT, model)
+    run = json.loads((model / "training_run.json").read_text())
+    run["script_args"]["train_data"] = [f"/somewhere/{s['name']}" for s in sources]
+    run["script_args"]["model_name_or_path"] = start
+    run["data_sources"] = sources
+    (model / "training_run.json").write_text(json.dumps(run))
+    if not metrics:
+        (model / "dev_metrics.json").unlink()
+    return model
+
+
+RENDERS = {"name": "s1-v2-120x160", "rendered": True, "licence": "CC0-1.0 (generated)", "source": "litedepth synth",
+           "texture_sources": [{"folder": "textures_photos", "files": 2845, "sets": {"bsds500": 500, "dtd10": 1186},
+                                "terms": "mostly research use only (per-set terms in its SOURCES.md)"}],
+           "mesh_sources": [{"folder": "meshes", "files": 10, "sets": {".": 10}, "terms": "CC BY 4.0 (see its SOURCES.md)"}]}
+REAL = {"name": "tum_fr1_rpy", "rendered": False, "licence": None, "source": "TUM RGB-D benchmark, Sturm et al.",
+        "texture_sources": [], "mesh_sources": []}
+
+
+def test_every_sentence_of_the_card_is_true_of_its_model(tmp_path):
+    """No metrics: no table talk, no protocol; real frames only: no word of renders; renders: the photo and mesh
+    sets with their terms; fine-tuned: its start named, not 'from scratch'; never a bare 'source repository'."""
+    cards = {}
+    for name, sources, start, metrics in (("no_metrics", [REAL], None, False), ("real_only", [REAL], None, True),
+                                          ("renders_only", [RENDERS], None, True),
+                                          ("fine_tuned", [REAL], "ORG/litedepth-synth", True)):
+        model = _model_with_run(tmp_path, name, sources, start, metrics)
+        push(model, REPO_ID, dry_run=tmp_path / f"repo_{name}")
+        cards[name] = ModelCard.load(tmp_path / f"repo_{name}" / "README.md").text
+    for text in cards.values():
+        assert "source repository" not in text
+        assert "aspect ratio is not kept" not in text and "own aspect ratio" in text
+    empty = cards["no_metrics"]
+    assert "reports no metrics" in empty
+    assert "the table" not in empty and "Protocol (MAI 2022)" not in empty and "validation numbers" not in empty
+    for name in ("no_metrics", "real_only", "fine_tuned"):
+        assert "litedepth synth" not in cards[name] and "rendered" not in cards[name]
+        assert "TUM RGB-D, CC BY 4.0" in cards[name]
+    assert "the table shows how far" in cards["real_only"] and "Protocol (MAI 2022)" in cards["real_only"]
+    renders = cards["renders_only"]
+    assert "rendered by `litedepth synth`" in renders and "TUM RGB-D, CC BY 4.0" not in renders
+    assert "photo materials from `textures_photos` (2845 files: bsds500 500, dtd10 1186; mostly research use only" in renders
+    assert "scanned meshes from `meshes` (10 files; CC BY 4.0" in renders
+    assert "trained from scratch" in renders
+    tuned = cards["fine_tuned"]
+    assert "Training started from `ORG/litedepth-synth`" in tuned and "trained from scratch" not in tuned
+    assert "ORG/litedepth-synth" in ModelCard.load(tmp_path / "repo_fine_tuned" / "README.md").data.base_model
