@@ -24,18 +24,23 @@ def version() -> str:
         return "unknown (not installed)"
 
 
-def collect_images(inputs: list) -> list:
-    """Files as given, folders expanded to their image files (sorted); missing paths are an error."""
+def collect_images(inputs: list, recursive: bool = False) -> list:
+    """(file, output stem) pairs: files as given (stem: the name), folders expanded to their image files, with
+    `recursive` their subfolders' too (stem: the path below the folder, so outputs mirror the tree); sorted.
+    Missing paths, and a folder with no image at all, are errors."""
     paths = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            found = sorted(p for p in (path.rglob("*") if recursive else path.iterdir())
+                           if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
             if not found:
-                raise FileNotFoundError(f"No images ({', '.join(IMAGE_SUFFIXES)}) in folder {path}")
-            paths.extend(found)
+                deeper = "" if recursive or not any(p.is_dir() for p in path.iterdir()) else \
+                    " (it has subfolders: add --recursive)"
+                raise FileNotFoundError(f"No images ({', '.join(IMAGE_SUFFIXES)}) in folder {path}{deeper}")
+            paths.extend((p, p.relative_to(path).with_suffix("").as_posix()) for p in found)
         elif path.is_file():
-            paths.append(path)
+            paths.append((path, path.stem))
         else:
             raise FileNotFoundError(f"No such image file or folder: {path}")
     return paths
@@ -83,46 +88,69 @@ def run_predict(args) -> int:
     from .image_processing_litedepth import load_image_file
     from .visualization import output_paths, save_depth_outputs
 
-    paths = collect_images(args.images)
+    inputs = collect_images(args.images, args.recursive)
     out = check_out_folder(args.out)
-    stems = [p.stem for p in paths]
+    stems = [stem for _, stem in inputs]
     duplicates = {s for s in stems if stems.count(s) > 1}
     if duplicates:
         raise ValueError(f"Several inputs share the name(s) {sorted(duplicates)}: their outputs would collide")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     if not args.overwrite:  # every clash is found before the model runs once
-        clashes = [str(p) for stem in stems for p in output_paths(out, stem, args.npy).values() if p.exists()]
+        clashes = [str(p) for stem in stems for p in output_paths(out, stem, args.npy, args.grey).values()
+                   if p.exists()]
         if clashes:
             more = f" and {len(clashes) - 3} more" if len(clashes) > 3 else ""
             raise FileExistsError(f"{out}/ already holds {', '.join(clashes[:3])}{more}: pass --overwrite to "
                                   "replace them, or choose another --out")
     check_device(args.device)
-    from .inference import load_model, predict_depth
-
-    from .inference import scale_to_known_distance
+    from .inference import load_model, predict_depth, scale_to_known_distance
 
     scale_from = parse_scale_from(args.scale_from) if args.scale_from else None
     model, processor = load_model(args.model, device=args.device)
     if (args.focal_length or args.fov) and not getattr(model.config, "canonical_focal_length", None):
         print(f"note: {args.model or 'the embedded checkpoint'} was trained without camera awareness: --focal-length "
               "and --fov do not change its depth (use --scale-from to fix the scale)", file=sys.stderr)
-    failures = 0
-    for path in tqdm(paths, desc="depth", unit="image", disable=len(paths) < 2):
-        try:
-            depth = predict_depth(model, processor, [load_image_file(path)], focal_length=args.focal_length,
-                                  fov=args.fov)[0]  # the image is freed here
-            if scale_from:
-                depth = scale_to_known_distance(depth, *scale_from)
-            written = save_depth_outputs(depth, out, path.stem, npy=args.npy, overwrite=args.overwrite,
-                                         scale_bar=not args.no_scale_bar)
-        except (ValueError, OSError) as error:
-            failures += 1
-            tqdm.write(f"error: {path}: {error}", file=sys.stderr)
+    failures, few = 0, len(inputs) <= 10  # a few images: a line each; many: a progress bar and a summary
+    bar = tqdm(total=len(inputs), desc="depth", unit="image", disable=few)
+    for start in range(0, len(inputs), args.batch_size):
+        batch = []
+        for path, stem in inputs[start: start + args.batch_size]:
+            try:
+                batch.append((path, stem, load_image_file(path)))
+            except (ValueError, OSError) as error:
+                failures += 1
+                tqdm.write(f"error: {_naming(path, error)}", file=sys.stderr)
+                bar.update()
+        if not batch:
             continue
-        if len(paths) < 2:
-            print(f"{path}: depth {depth.min():.2f}-{depth.max():.2f} m -> {', '.join(map(str, written.values()))}")
-    if len(paths) > 1:
-        print(f"wrote depth for {len(paths) - failures}/{len(paths)} images to {args.out}/")
+        depths = predict_depth(model, processor, [image for _, _, image in batch], batch_size=args.batch_size,
+                               focal_length=args.focal_length, fov=args.fov)
+        for (path, stem, _), depth in zip(batch, depths):
+            try:
+                if scale_from:
+                    depth = scale_to_known_distance(depth, *scale_from)
+                written = save_depth_outputs(depth, out, stem, npy=args.npy, overwrite=args.overwrite,
+                                             scale_bar=not args.no_scale_bar, grey=args.grey)
+            except (ValueError, OSError) as error:
+                failures += 1
+                tqdm.write(f"error: {_naming(path, error)}", file=sys.stderr)
+                continue
+            finally:
+                bar.update()
+            if few:
+                print(f"{path}: depth {depth.min():.2f}-{depth.max():.2f} m -> {', '.join(map(str, written.values()))}")
+        del batch  # the images are freed here
+    bar.close()
+    if not few:
+        print(f"wrote depth for {len(inputs) - failures}/{len(inputs)} images to {args.out}/")
     return 1 if failures else 0
+
+
+def _naming(path, error) -> str:
+    """One error line that names the file once, whether or not the error's own text already does."""
+    message = str(error)
+    return message if str(path) in message else f"{path}: {message}"
 
 
 def parse_scale_from(text: str) -> tuple:
@@ -212,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     predict.add_argument("images", nargs="+", help="image files and/or folders of images")
+    predict.add_argument("--recursive", action="store_true",
+                         help="also the images in subfolders (outputs mirror the folder tree under --out)")
+    predict.add_argument("--batch-size", type=int, default=1,
+                         help="images per forward pass (default 1: least memory; 8 is faster for many small photos)")
+    predict.add_argument("--grey", action="store_true",
+                         help="also write <name>_inverse_depth.png: 8-bit grey inverse depth, near = white, for tools "
+                         "that take MiDaS-style relative depth")
     predict.add_argument("--model", default=None, help="Hub id or saved folder (default: the embedded checkpoint)")
     predict.add_argument("--out", default="depth", help="output folder (default: ./depth)")
     predict.add_argument("--npy", action="store_true", help="also write float32 depth in metres as .npy")

@@ -325,6 +325,10 @@ class DecodedFrames:
             index_path.write_text(json.dumps(index))
         self.frames = index["frames"]
         self.decoded_count = len(stale)  # frames decoded by this call (0: all from the cache)
+        if progress and stale:  # a new store on the user's disk: say where and how big, and how to avoid it
+            size = sum(p.stat().st_size for p in self.root.iterdir() if p.is_file())
+            print(f"decoded-frame cache: {self.root} ({size / 1e6:.0f} MB, reused by later runs; "
+                  "--decoded_cache none keeps frames in memory instead, --decoded_cache DIR puts them elsewhere)")
         self.rgb, self.depth = self._open()
         columns = dataset.select_columns([k for k in INTRINSICS if k in dataset.column_names])[:]
         self.intrinsics = [known_intrinsics({k: v[i] for k, v in columns.items()}) for i in range(len(rows))]

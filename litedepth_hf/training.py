@@ -261,8 +261,8 @@ def plot_training_curves(log_history: list, path: str) -> Optional[str]:
         ("dev metrics", [k for k in series if k in ("eval_si_rmse", "eval_abs_rel", "eval_rmse", "eval_delta1")]),
     ]
     panels = [(title, keys) for title, keys in panels if keys]
-    if not panels:
-        return None
+    if not panels or max(len(series[k]) for _, keys in panels for k in keys) < 2:
+        return None  # a run logged once (or never) has no curve to draw
     figure = Figure(figsize=(4.5 * len(panels), 4.2))
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, len(panels), squeeze=False)

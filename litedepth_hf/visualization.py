@@ -141,23 +141,41 @@ def depth_to_png16(depth: np.ndarray) -> Image.Image:
     return Image.fromarray(millimetres)
 
 
-def output_paths(out_dir: Path, stem: str, npy: bool = False) -> dict:
-    """The files `predict` (and the Pi script) write for one image."""
+def output_paths(out_dir: Path, stem: str, npy: bool = False, grey: bool = False) -> dict:
+    """The files `predict` (and the Pi script) write for one image (`stem` may hold subfolders)."""
     out_dir = Path(out_dir)
     paths = {"color": out_dir / f"{stem}_depth.png", "png16": out_dir / f"{stem}_depth_mm.png"}
     if npy:
         paths["npy"] = out_dir / f"{stem}_depth.npy"
+    if grey:
+        paths["grey"] = out_dir / f"{stem}_inverse_depth.png"
     return paths
 
 
+def inverse_depth_grey(depth: np.ndarray) -> Image.Image:
+    """8-bit grey inverse depth between the map's own near (255) and far (0), invalid 0: the relative-depth
+    picture other tools (MiDaS-style viewers, ControlNet depth) expect."""
+    depth = np.asarray(depth, dtype=np.float32)
+    near, far = depth_range(depth)
+    valid = np.isfinite(depth) & (depth > 0)
+    if not valid.any() or not far > near:
+        return Image.fromarray(np.where(valid, 255, 0).astype(np.uint8))
+    inverse = np.where(valid, 1.0 / np.where(valid, depth, 1.0), 0.0)
+    scaled = (inverse - 1.0 / far) / (1.0 / near - 1.0 / far)
+    return Image.fromarray(np.where(valid, np.clip(np.round(scaled * 255), 0, 255), 0).astype(np.uint8))
+
+
 def save_depth_outputs(depth: np.ndarray, out_dir: Path, stem: str, npy: bool = False, overwrite: bool = False,
-                       scale_bar: bool = True):
-    """Write `<stem>_depth.png` (colour), `<stem>_depth_mm.png` (16-bit mm) and optionally `<stem>_depth.npy`."""
-    paths = output_paths(out_dir, stem, npy)
+                       scale_bar: bool = True, grey: bool = False):
+    """Write `<stem>_depth.png` (colour), `<stem>_depth_mm.png` (16-bit mm) and optionally `<stem>_depth.npy`
+    and `<stem>_inverse_depth.png` (8-bit grey)."""
+    paths = output_paths(out_dir, stem, npy, grey)
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not overwrite:
         raise FileExistsError(f"Refusing to overwrite {', '.join(existing)} (pass --overwrite)")
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    paths["color"].parent.mkdir(parents=True, exist_ok=True)
+    if grey:
+        inverse_depth_grey(depth).save(paths["grey"])
     depth_picture(depth, scale_bar).save(paths["color"])
     depth_to_png16(depth).save(paths["png16"])
     if npy:

@@ -205,6 +205,13 @@ def main(argv=None):
     if output_dir.is_dir() and any(output_dir.iterdir()) and not training_args.resume_from_checkpoint and not overwrite:
         raise SystemExit(f"{output_dir} is not empty: pass --resume_from_checkpoint, --overwrite_output_dir, "
                          "or another --output_dir (nothing was changed)")
+    if training_args.max_steps > 0 and training_args.warmup_steps >= training_args.max_steps:
+        # a fine-tune shorter than its warm-up would never reach its learning rate: warm up for a tenth instead
+        scaled = max(1, training_args.max_steps // 10)
+        print(f"note: --warmup_steps {training_args.warmup_steps} >= --max_steps {training_args.max_steps}: the learning "
+              f"rate would never reach {training_args.learning_rate:g}; warming up for {scaled} steps instead",
+              file=sys.stderr)
+        training_args.warmup_steps = scaled
     if training_args.lr_scheduler_type == "polynomial" and not training_args.lr_scheduler_kwargs:
         training_args.lr_scheduler_kwargs = {"lr_end": training_args.learning_rate * script_args.lr_floor_ratio,
                                              "power": 1.0}

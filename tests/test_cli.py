@@ -151,3 +151,31 @@ def test_scale_from_one_known_distance_and_the_camera_flags(tmp_path, dev_dir, c
     with pytest.raises(SystemExit):  # argparse: one camera flag at a time
         main(["predict", str(image), "--out", str(tmp_path / "d"), "--fov", "60", "--focal-length", "500"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_predict_recursive_batches_grey_output_and_one_path_per_error(tmp_path, dev_dir, capsys):
+    photos = tmp_path / "photos"
+    (photos / "kitchen").mkdir(parents=True)
+    for name, target in (("0000.jpg", photos / "a.jpg"), ("0003.jpg", photos / "kitchen" / "a.jpg"),
+                         ("0005.jpg", photos / "kitchen" / "b.jpg")):
+        target.write_bytes((dev_dir / "rgb" / name).read_bytes())
+    (photos / "kitchen" / "broken.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "out"
+    assert main(["predict", str(photos / "kitchen"), "--out", str(out)]) == 1  # broken.jpg: exit 1, others written
+    err = capsys.readouterr().err
+    assert err.count("broken.jpg") == 1, err
+    code = main(["predict", str(photos), "--recursive", "--out", str(out), "--grey", "--batch-size", "2",
+                 "--overwrite"])
+    printed = capsys.readouterr().out
+    assert code == 1 and "depth " in printed and " m -> " in printed  # a line per image, with its range
+    for stem in ("a", "kitchen/a", "kitchen/b"):
+        assert (out / f"{stem}_depth.png").is_file() and (out / f"{stem}_depth_mm.png").is_file()
+        grey = np.asarray(Image.open(out / f"{stem}_inverse_depth.png"))
+        depth = np.asarray(Image.open(out / f"{stem}_depth_mm.png")).astype(np.float64)
+        assert grey.dtype == np.uint8 and grey.max() >= 250
+        near, far = depth > np.percentile(depth, 90), depth < np.percentile(depth, 10)
+        assert grey[near].mean() < grey[far].mean()  # near = bright
+    empty = tmp_path / "only_subfolders"
+    (empty / "sub").mkdir(parents=True)
+    assert main(["predict", str(empty), "--out", str(tmp_path / "x")]) == 2
+    assert "add --recursive" in capsys.readouterr().err
