@@ -170,7 +170,7 @@ def run_export(args) -> int:
     from .export import export_model
 
     manifest = export_model(args.model, out, formats, args.calibration_data, frame_size, args.overwrite,
-                            verbose=args.verbose)
+                            verbose=args.verbose, progress=True)
     for name, info in manifest["files"].items():
         print(f"{name:40s} {info['bytes'] / 1e6:6.2f} MB  {info['graph']:10s} {info.get('precision', 'fp32')}")
     print(f"contracts of each graph: {Path(args.out) / 'export.json'}")

@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Iterable, Optional
@@ -453,8 +454,11 @@ def _full_contract(frame_size) -> dict:
 
 def export_model(model_name_or_path: Optional[str], out_dir, formats=("onnx", "tflite"),
                  calibration_data: Optional[str] = None, frame_size=(480, 640), overwrite: bool = False,
-                 verbose: bool = False) -> dict:
+                 verbose: bool = False, progress: bool = False) -> dict:
     """Export a checkpoint to every requested format; writes `out_dir/export.json` describing each file.
+
+    `progress`: a line per stage on stderr with the seconds elapsed (the conversions take about a minute and
+    print nothing of their own unless `verbose`).
 
     Every input is checked before any work; the files are written into a temporary folder beside
     `out_dir` and moved in at the end, so a failed export leaves nothing behind. The converters' logs
@@ -480,14 +484,25 @@ def export_model(model_name_or_path: Optional[str], out_dir, formats=("onnx", "t
         raise ValueError(f"Only LiteDepth checkpoints export here, got {type(model).__name__}")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    started = time.perf_counter()
+    console = os.fdopen(os.dup(2), "w", buffering=1) if progress else None  # stays open while stderr is silenced
+
+    def stage(text: str):
+        if console:
+            console.write(f"[{time.perf_counter() - started:4.0f} s] {text}\n")
+
     try:
         with _quiet(not verbose):
             files = {}
             if "onnx" in formats:
+                stage("ONNX (optimum): core and full-frame graphs, each checked against the model")
                 files.update({f"onnx/{k}": v for k, v in export_onnx(model, processor, staging / "onnx", frame_size).items()})
             if "tflite" in formats:
+                stage(f"TFLite (litert-torch): core and full-frame graphs in fp32, fp16, and int8 calibrated on "
+                      f"{len(images)} frames")
                 files.update({f"tflite/{k}": v for k, v in
                               export_tflite(model, processor, staging / "tflite", images, frame_size).items()})
+        stage(f"writing {out_dir}/export.json")
         for name, info in files.items():
             info["bytes"] = (staging / name).stat().st_size
         manifest = {"model": str(model_name_or_path or "embedded default"), "frame_size": list(frame_size),
@@ -504,6 +519,8 @@ def export_model(model_name_or_path: Optional[str], out_dir, formats=("onnx", "t
             os.replace(item, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if console:
+            console.close()
     return manifest
 
 

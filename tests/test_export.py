@@ -1,6 +1,7 @@
 """Export once to every format, then hold torch, ONNX Runtime and TFLite to the parity bounds on real frames."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -298,3 +299,25 @@ def test_pi_script_reads_16_bit_pictures_and_fails_on_an_unreadable_input(export
     assert code == 1 and "broken.png" in capsys.readouterr().err
     sixteen, eight = (np.load(tmp_path / "out" / f"{n}_depth.npy") for n in ("sixteen", "eight"))
     assert np.allclose(sixteen, eight, rtol=1e-5)
+
+
+def test_export_reports_each_stage_while_the_converters_are_silenced(tmp_path, train_dir, capfd, monkeypatch):
+    """`litedepth export` ran ~75 s with no output: a line per stage now reaches the terminal even though the
+    converters' own output is silenced (the conversions themselves are replaced by fast fakes here: what is
+    tested is the reporting; the real conversions are tested above)."""
+    from litedepth_hf import export as export_module
+    from litedepth_hf.cli import main as cli_main
+
+    def fake(model, processor, folder, *args):
+        folder.mkdir(parents=True, exist_ok=True)
+        os.write(2, b"converter noise that must stay hidden\n")  # as the converters' C++ code writes
+        (folder / "graph.bin").write_bytes(b"x")
+        return {"graph.bin": {"graph": "core"}}
+
+    monkeypatch.setattr(export_module, "export_onnx", fake)
+    monkeypatch.setattr(export_module, "export_tflite", fake)
+    assert cli_main(["export", "--out", str(tmp_path / "exports"), "--calibration-data", str(train_dir)]) == 0
+    captured = capfd.readouterr()
+    stages = [line for line in captured.err.splitlines() if line.startswith("[")]
+    assert len(stages) == 3 and "ONNX" in stages[0] and "TFLite" in stages[1] and "export.json" in stages[2]
+    assert "converter noise" not in captured.out + captured.err
