@@ -509,6 +509,10 @@ def export_model(model_name_or_path: Optional[str], out_dir, formats=("onnx", "t
                     "image_size": list(model.config.image_size),
                     "normalisation": {"image_mean": list(processor.image_mean), "image_std": list(processor.image_std),
                                       "rescale": "pixel / 255, then (x - mean) / std, per RGB channel"},
+                    # the graphs return depth for this camera; multiply by (f_x / W of the real camera) / this.
+                    # null: the model is not camera-aware and its depth is used as it is
+                    "canonical_focal_length": getattr(model.config, "canonical_focal_length", None),
+                    "camera": "depth x (f_x / W) / canonical_focal_length, f_x / W = 0.5 / tan(horizontal fov / 2)",
                     "files": files}
         (staging / "export.json").write_text(json.dumps(manifest, indent=2) + "\n")
         out_dir.mkdir(exist_ok=True)

@@ -46,11 +46,16 @@ def load_interpreter(path: Path, threads: int):
 
 
 class DepthRunner:
-    """Runs an exported LiteDepth graph (.tflite or .onnx, core or full-frame) on RGB uint8 frames."""
+    """Runs an exported LiteDepth graph (.tflite or .onnx, core or full-frame) on RGB uint8 frames.
 
-    def __init__(self, path, threads: int = 2):
+    `fov` (horizontal degrees) or `focal_length` (pixels of the frames): a camera-aware export's depth is
+    scaled from its canonical camera to this one, as `LiteDepthForDepthEstimation` does."""
+
+    def __init__(self, path, threads: int = 2, fov=None, focal_length=None):
         self.path = Path(path)
         self.mean, self.std = read_normalisation(self.path)
+        self.canonical = read_manifest(self.path).get("canonical_focal_length")
+        self.fov, self.focal_length = fov, focal_length
         if self.path.suffix == ".onnx":
             import onnxruntime
 
@@ -89,20 +94,34 @@ class DepthRunner:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output_index)
 
+    def camera_scale(self, width: int) -> float:
+        """(f_x / W of the given camera) / the export's canonical one; 1 without a camera or a canonical one."""
+        if not self.canonical or (self.fov is None and self.focal_length is None):
+            return 1.0
+        ratio = self.focal_length / width if self.focal_length else 0.5 / np.tan(np.radians(self.fov) / 2)
+        return float(ratio / self.canonical)
+
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """uint8 (H, W, 3) -> float32 depth (H, W) in metres."""
-        return resize_map(self.invoke(self.prepare(rgb))[0], *rgb.shape[:2])
+        depth = resize_map(self.invoke(self.prepare(rgb))[0], *rgb.shape[:2])
+        scale = self.camera_scale(rgb.shape[1])
+        return depth if scale == 1.0 else (depth * np.float32(scale)).astype(np.float32)
+
+
+def read_manifest(path: Path) -> dict:
+    """The export.json beside (or above) a graph; empty for a lone file."""
+    for folder in (path.parent, path.parent.parent):
+        manifest = folder / "export.json"
+        if manifest.is_file():
+            return json.loads(manifest.read_text())
+    return {}
 
 
 def read_normalisation(path: Path) -> tuple:
     """(mean, std) per RGB channel from the export.json beside (or above) the graph; (0.5, 0.5) for a lone file."""
-    for folder in (path.parent, path.parent.parent):
-        manifest = folder / "export.json"
-        if manifest.is_file():
-            normalisation = json.loads(manifest.read_text()).get("normalisation")
-            if normalisation:
-                return (np.asarray(normalisation["image_mean"], np.float32),
-                        np.asarray(normalisation["image_std"], np.float32))
+    normalisation = read_manifest(path).get("normalisation")
+    if normalisation:
+        return np.asarray(normalisation["image_mean"], np.float32), np.asarray(normalisation["image_std"], np.float32)
     return np.full(3, 0.5, np.float32), np.full(3, 0.5, np.float32)
 
 
@@ -424,6 +443,12 @@ def main(argv=None):
     parser.add_argument("--graph", default="core", choices=["core", "fullframe"])
     parser.add_argument("--revision", default=None, help="Hub revision (with --repo-id)")
     parser.add_argument("--threads", type=int, default=2)
+    camera = parser.add_mutually_exclusive_group()
+    camera.add_argument("--fov", type=float, default=None, metavar="DEGREES",
+                        help="the camera's horizontal field of view (camera module v2: 62.2, module 3: 66): metric "
+                        "depth for that lens from a camera-aware export")
+    camera.add_argument("--focal-length", type=float, default=None, metavar="PX",
+                        help="or its horizontal focal length in pixels of the frames")
     parser.add_argument("--npy", action="store_true", help="also write float32 depth in metres as .npy")
     parser.add_argument("--no-scale-bar", action="store_true", help="colour maps without the metre scale bar")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
@@ -447,8 +472,12 @@ def main(argv=None):
     if clashes and not args.overwrite:  # found before any frame runs, as `litedepth predict` does
         raise SystemExit(f"{out}/ already holds {', '.join(clashes[:3])}{' ...' if len(clashes) > 3 else ''}: "
                          "pass --overwrite to replace them, or choose another --out")
+    if args.fov is not None and not 0 < args.fov < 180:
+        parser.error("--fov must be in (0, 180) degrees")
     runner = DepthRunner(resolve_model(args.model, args.repo_id, args.precision, args.graph, args.revision),
-                         args.threads)
+                         args.threads, fov=args.fov, focal_length=args.focal_length)
+    if (args.fov or args.focal_length) and not runner.canonical:
+        print("note: this export is not camera-aware: --fov/--focal-length do not change its depth", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     print(f"model {runner.path} ({'full-frame' if runner.full_frame else 'core'} graph, input {runner.size})")
     timings, unreadable = [], []
