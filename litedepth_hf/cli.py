@@ -310,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="source repository the card links and installs from (default: the package's Project-URL)")
     push.set_defaults(func=run_push)
 
+    commands.add_parser(
+        "train", add_help=False,
+        help="train or fine-tune LiteDepth with the Trainer (`litedepth train --help`: our flags and common ones)",
+    )
+
     synth = commands.add_parser(
         "synth",
         help="render procedural indoor RGB-D scenes (Mitsuba 3) as a training folder",
@@ -349,6 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:  # the Trainer's own parser reads the rest (hundreds of TrainingArguments flags)
+        from .train import main as train
+
+        return train(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -1,5 +1,6 @@
 """Hub release: the dry-run repo, its card, loading it offline from a real Hub cache layout, the upload call."""
 
+import importlib
 import hashlib
 import json
 import os
@@ -249,7 +250,7 @@ def test_train_push_to_hub_ends_in_the_same_repo_as_litedepth_push(tmp_path, tra
 
     recorder = RecordingHfApi()
     monkeypatch.setattr(huggingface_hub, "HfApi", lambda token=None: recorder)
-    train_script = load_script("train")
+    train_script = importlib.import_module("litedepth_hf.train")
     out = tmp_path / "run"
     assert train_script.main(["--train_data", str(train_dir), "--eval_data", str(dev_dir), "--output_dir", str(out),
                               "--max_train_samples", "4", "--max_steps", "2", "--per_device_train_batch_size", "2",

@@ -3,6 +3,7 @@
 Renders are tiny (tens of pixels) so the whole file adds seconds, on either Mitsuba variant.
 """
 
+import importlib
 import json
 import math
 import sys
@@ -275,10 +276,8 @@ def test_folder_loads_with_per_row_intrinsics_that_reach_the_losses(tiny_set):
 
 
 def test_trains_a_step_through_the_training_script(tiny_set, tmp_path):
-    from conftest import load_script
-
     out, _, _ = tiny_set
-    train = load_script("train")
+    train = importlib.import_module("litedepth_hf.train")
     run = tmp_path / "run"
     train.main(["--train_data", str(out), "--output_dir", str(run), "--max_steps", "2",
                 "--per_device_train_batch_size", "3", "--report_to", "none", "--save_strategy", "no",
@@ -325,10 +324,8 @@ def test_missing_mitsuba_names_the_extra(monkeypatch):
 
 
 def test_two_sources_a_synthetic_and_a_real_one_reduce_the_loss(tiny_set, train_dir, tmp_path):
-    from conftest import load_script
-
     out, _, _ = tiny_set
-    train = load_script("train")
+    train = importlib.import_module("litedepth_hf.train")
     run = tmp_path / "mixed"
     train.main(["--train_data", f"{out},{train_dir}", "--train_mix", f"{out.name}=0.5,tum_fr1_rpy=0.5",
                 "--max_train_samples", "12", "--epoch_size", "16", "--num_train_epochs", "15",

@@ -1,5 +1,6 @@
 """`scripts/train.py` end to end on real frames: it learns, it resumes exactly, it protects outputs."""
 
+import importlib
 import json
 import os
 import shutil
@@ -76,18 +77,25 @@ def test_existing_output_is_never_overwritten_silently(tmp_path, train_dir):
 
 
 def test_train_help_reads_well():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--help"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0
-    for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate", "--args_file"):
-        assert flag in result.stdout
+    """--help is a page of our flags and the common Trainer ones (it was 763 lines); --help-all has every one;
+    `litedepth train` and scripts/train.py are one command."""
+    short = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--help"],
+                           capture_output=True, text=True, timeout=120)
+    assert short.returncode == 0 and len(short.stdout.splitlines()) < 80
+    for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate", "--args_file",
+                 "--camera_model", "--help-all"):
+        assert flag in short.stdout
+    full = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "train", "--help-all"],
+                          capture_output=True, text=True, timeout=120)
+    assert full.returncode == 0 and "--gradient_accumulation_steps" in full.stdout and len(full.stdout.splitlines()) > 300
+    verb = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "train", "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert verb.stdout == short.stdout
 
 
 def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
     """The shipped recipe lives in one file (scripts/recipes), read by reproduce_default.sh and long_runs.sh."""
-    from conftest import load_script
-
-    script = load_script("train")
+    script = importlib.import_module("litedepth_hf.train")
     recipe = str(ROOT / "scripts" / "recipes" / "litedepth-synth.args")
     base = ["--train_data", "frames", "--output_dir", str(tmp_path / "out"), "--report_to", "none"]
     args, training, _ = script.parse_args(["--args_file", recipe, *base, "--seed", "5"])
@@ -117,9 +125,7 @@ def test_mixing_weights_hold_over_an_epoch():
 
 
 def test_train_mix_names_sources(train_dir, tmp_path):
-    from conftest import load_script
-
-    train = load_script("train")
+    train = importlib.import_module("litedepth_hf.train")
     assert train.parse_mix("tum_fr1_rpy=0.2,synth=0.8", ["synth", "tum_fr1_rpy"]) == [0.8, 0.2]
     assert train.parse_mix(None, ["a", "b"]) == [1.0, 1.0]
     with pytest.raises(SystemExit, match="not a training source"):
