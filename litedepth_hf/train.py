@@ -34,8 +34,13 @@ from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation, LiteDepth
 from litedepth_hf.augmentation import AugmentConfig
 from litedepth_hf.data import describe_source, expand_sources, is_rendered, load_depth_dataset
 from litedepth_hf.losses import LOSS_TERMS, LiteDepthLoss
-from litedepth_hf.training import (LiteDepthTrainer, RGBDTrainingDataset, TimeBudgetCallback, make_compute_metrics,
-                                   plot_training_curves)
+from litedepth_hf.training import (
+    LiteDepthTrainer,
+    RGBDTrainingDataset,
+    TimeBudgetCallback,
+    make_compute_metrics,
+    plot_training_curves,
+)
 
 
 @dataclass

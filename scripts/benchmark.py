@@ -118,9 +118,17 @@ def cpu_name() -> str:
 
 def build_peers():
     """(name, torch module taking pixel_values, preprocess(frame) -> numpy NCHW) for each peer."""
-    from transformers import (DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTConfig,
-                              DPTForDepthEstimation, DPTImageProcessor, GLPNConfig, GLPNForDepthEstimation,
-                              GLPNImageProcessor)
+    from transformers import (
+        DepthAnythingConfig,
+        DepthAnythingForDepthEstimation,
+        Dinov2Config,
+        DPTConfig,
+        DPTForDepthEstimation,
+        DPTImageProcessor,
+        GLPNConfig,
+        GLPNForDepthEstimation,
+        GLPNImageProcessor,
+    )
 
     def depth_of(model):
         class Wrapped(nn.Module):

@@ -16,8 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,7 +31,7 @@ def main(argv=None):
     from litedepth_hf.synthetic import writer
 
     variant = synthetic.default_variant()
-    base = dict(variant=variant, path_traced_share=0.0)
+    base = {"variant": variant, "path_traced_share": 0.0}
     rows = [
         ("procedural materials, primitives, direct light (v1 scene content)", synthetic.SynthConfig(**base)),
         ("+ photo materials, fresh per frame", synthetic.SynthConfig(**base, textures=args.textures)),

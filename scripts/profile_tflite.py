@@ -131,8 +131,8 @@ def profile(path: Path, threads: int, rounds: int, builtin: bool = False) -> lis
 def host_upsampling(rounds: int) -> list:
     """What a 1/4-resolution graph leaves to the caller: 32x40 -> 480x640 bilinear in numpy and in PIL."""
     sys.path.insert(0, str(ROOT / "scripts"))
-    from PIL import Image
     from pi_infer import upsample_integer
+    from PIL import Image
 
     depth = np.random.default_rng(0).uniform(0.5, 5.0, (32, 40)).astype(np.float32)
     numpy_ms, pil_ms = timed([lambda: upsample_integer(depth, 15, 16),

@@ -5,13 +5,12 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from PIL import Image
 
 from litedepth_hf.augmentation import AugmentConfig, augment, pad_collate, rotate
 from litedepth_hf.image_processing_litedepth import resize_float_image
 
-NO_NOISE = dict(rotation_p=0.0, gamma=(1, 1), brightness=(1, 1), channel_gain=(1, 1))
+NO_NOISE = {"rotation_p": 0.0, "gamma": (1, 1), "brightness": (1, 1), "channel_gain": (1, 1)}
 EXPECTED = {(64, 96): (240, 384), (96, 128): (360, 512), (128, 160): (480, 640)}
 
 

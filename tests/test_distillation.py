@@ -7,11 +7,10 @@ import sys
 
 import pytest
 import torch
+from conftest import ROOT
 
 from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation, LiteDepthImageProcessor
 from litedepth_hf.distillation import Distiller, Teacher, affinity_loss
-
-from conftest import ROOT
 
 
 def features(seed, channels=16, size=(8, 10)):

@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import load_script
 from PIL import Image
 
 from litedepth_hf import DEFAULT_CHECKPOINT
 from litedepth_hf.inference import load_model, predict_depth
 from litedepth_hf.metrics import image_metrics
-
-from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ["onnx/model.onnx", "onnx/model_fullframe.onnx"] + [

@@ -1,7 +1,7 @@
 """Hub release: the dry-run repo, its card, loading it offline from a real Hub cache layout, the upload call."""
 
-import importlib
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -11,13 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, load_script
 from huggingface_hub import ModelCard, ModelCardData
 from huggingface_hub.utils import filter_repo_objects
 
 from litedepth_hf import DEFAULT_CHECKPOINT
 from litedepth_hf.hub import HubError, build_repo, push
-
-from conftest import ROOT, load_script
 
 REPO_ID = "litedepth-test/litedepth"
 CORE_FILES = ["README.md", "config.json", "configuration_litedepth.py", "eval_results.json",

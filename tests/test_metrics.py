@@ -65,6 +65,7 @@ def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
     """scripts/evaluate_dev.py's image-blind layout baseline: right shape, near at the bottom, and on its own
     training frames better than the constant on si-RMSE (the constant's si-RMSE is each frame's spread)."""
     from conftest import load_script
+
     from litedepth_hf.data import example_arrays, load_depth_dataset
 
     evaluate = load_script("evaluate_dev")

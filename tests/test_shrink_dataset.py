@@ -3,11 +3,11 @@
 import csv
 import json
 
+import conftest
 import numpy as np
 import pytest
 from PIL import Image
 
-import conftest
 from litedepth_hf.data import example_arrays, load_depth_dataset
 
 

@@ -19,7 +19,7 @@ from litedepth_hf import synthetic  # noqa: E402
 from litedepth_hf.cli import main as cli_main  # noqa: E402
 from litedepth_hf.synthetic.geometry import _rotation, _yaw_matrix  # noqa: E402
 
-TINY = dict(size=(24, 32), spp=2)
+TINY = {"size": (24, 32), "spp": 2}
 
 
 GREY = synthetic.Material("flat", 0, np.full(3, 0.2, np.float32))

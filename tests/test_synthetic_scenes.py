@@ -7,9 +7,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from litedepth_hf.synthetic import (HOLDERS, CameraModelConfig, Material, MaterialPainter, apply_camera_model,
-                                    mesh_bounds, photo_files, read_obj, sample_material, sample_scene)
-from litedepth_hf.synthetic.scenes import _furniture, _Builder
+from litedepth_hf.synthetic import (
+    HOLDERS,
+    CameraModelConfig,
+    Material,
+    MaterialPainter,
+    apply_camera_model,
+    mesh_bounds,
+    photo_files,
+    read_obj,
+    sample_material,
+    sample_scene,
+)
+from litedepth_hf.synthetic.scenes import _Builder, _furniture
 from litedepth_hf.synthetic.textures import ROLES
 
 pytestmark = pytest.mark.core

@@ -3,12 +3,17 @@ giving the same pixels."""
 
 import numpy as np
 import pytest
+from conftest import load_script
 from PIL import Image
 
-from litedepth_hf.visualization import (colorize_depth, depth_picture, depth_range, depth_to_png16, error_map,
-                                        image_grid)
-
-from conftest import load_script
+from litedepth_hf.visualization import (
+    colorize_depth,
+    depth_picture,
+    depth_range,
+    depth_to_png16,
+    error_map,
+    image_grid,
+)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 
 @dataclass

@@ -17,7 +17,18 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .config import FAST_PATH_NOTE, SynthConfig
-from .geometry import _CUBE_TRIANGLES, _GRID_TRIANGLES, GRID_U, GRID_V, Blob, Box, Light, Scene, look_rotation, mitsuba_frame
+from .geometry import (
+    _CUBE_TRIANGLES,
+    _GRID_TRIANGLES,
+    GRID_U,
+    GRID_V,
+    Blob,
+    Box,
+    Light,
+    Scene,
+    look_rotation,
+    mitsuba_frame,
+)
 from .meshes import Mesh
 from .scenes import N_BLOBS, N_BOXES, N_CEILING_LIGHTS
 from .textures import LARGE_TEXTURE, SMALL_TEXTURE, MaterialPainter

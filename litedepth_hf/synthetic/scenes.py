@@ -11,8 +11,18 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .geometry import (Blob, Box, Camera, Light, MeshObject, Scene, _rotation, _yaw_matrix, colour_temperature,
-                       look_rotation)
+from .geometry import (
+    Blob,
+    Box,
+    Camera,
+    Light,
+    MeshObject,
+    Scene,
+    _rotation,
+    _yaw_matrix,
+    colour_temperature,
+    look_rotation,
+)
 from .textures import Material, sample_material
 
 N_BOXES = 80

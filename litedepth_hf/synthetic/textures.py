@@ -8,7 +8,6 @@ set (thousands of photos x crop x turn x tint), so no two rooms share a surface;
 (wood, tiles, stripes, ...) come from a small pool that is redrawn every `POOL_FRAMES` frames.
 """
 
-import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path

@@ -145,7 +145,7 @@ def synthesize(out, num: int, config: SynthConfig, shard: tuple = (0, 1), worker
     for folder in (out / "rgb", out / "depth"):
         folder.mkdir(parents=True, exist_ok=True)
     (out / "meta.json").write_text(json.dumps({**meta, "num_pairs": None}, indent=2) + "\n")
-    wanted = [i for i in range(part, num, parts)]
+    wanted = list(range(part, num, parts))
     pending = [i for i in wanted if _frame_id(i) not in done]
     started = time.perf_counter()
     bar = tqdm(total=len(wanted), initial=len(wanted) - len(pending), desc="synth", unit="img", disable=not progress)
