@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 REQUIRED_FILES = ("config.json", "model.safetensors", "preprocessor_config.json")
-TEMPLATE = Path(__file__).resolve().parents[1] / "model_cards" / "litedepth.md"
-SAMPLE_IMAGE = Path(__file__).resolve().parents[1] / "examples" / "tum_cabinet.jpg"
+RESOURCES = Path(__file__).parent / "resources"  # installed with the package (links to model_cards/, examples/)
+TEMPLATE = RESOURCES / "model_card.md"
+SAMPLE_IMAGE = RESOURCES / "sample.jpg"
 TAGS = ["depth-estimation", "monocular-depth", "mobile", "litedepth"]
 EVAL_FILES = ("dev_metrics.json", "eval_results.json")
 """Looked for in the model folder when no --eval-results is given (a shipped checkpoint, a training run)."""
@@ -232,7 +233,7 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     evaluation = load_eval_results(eval_results) if eval_results else None
     template = Path(template or TEMPLATE)
     if not template.is_file():
-        raise HubError(f"Model card template not found: {template} (it lives in the repository's model_cards/)")
+        raise HubError(f"Model card template not found: {template}")
     register()  # so save_pretrained writes the auto_map and the remote-code files
     model = LiteDepthForDepthEstimation.from_pretrained(model_dir).eval()
     processor = LiteDepthImageProcessor.from_pretrained(model_dir)
