@@ -51,8 +51,9 @@ class DepthRunner:
     `fov` (horizontal degrees) or `focal_length` (pixels of the frames): a camera-aware export's depth is
     scaled from its canonical camera to this one, as `LiteDepthForDepthEstimation` does."""
 
-    def __init__(self, path, threads: int = 2, fov=None, focal_length=None):
+    def __init__(self, path, threads: int = 2, fov=None, focal_length=None, keep_aspect_ratio: bool = True):
         self.path = Path(path)
+        self.keep_aspect_ratio = keep_aspect_ratio
         self.mean, self.std = read_normalisation(self.path)
         self.canonical = read_manifest(self.path).get("canonical_focal_length")
         self.fov, self.focal_length = fov, focal_length
@@ -94,6 +95,22 @@ class DepthRunner:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output_index)
 
+    def _letterboxed(self, rgb: np.ndarray) -> np.ndarray:
+        """A frame of another shape than the graph's fixed input (a portrait photo in a landscape graph) is fitted
+        inside it at its own aspect ratio, the rest filled by repeating its edge pixels, and only its part of
+        the depth map is kept: shapes are not squashed, as the image processor does not squash them either."""
+        height, width = rgb.shape[:2]
+        scale = min(self.size[0] / height, self.size[1] / width)
+        inner = (max(1, round(height * scale)), max(1, round(width * scale)))
+        top, left = (self.size[0] - inner[0]) // 2, (self.size[1] - inner[1]) // 2
+        small = np.asarray(Image.fromarray(rgb).resize(inner[::-1], Image.BILINEAR))
+        padded = np.pad(small, ((top, self.size[0] - inner[0] - top), (left, self.size[1] - inner[1] - left), (0, 0)),
+                        mode="edge")
+        depth = self.invoke(self.prepare(padded))[0].astype(np.float32)
+        fy, fx = depth.shape[0] / self.size[0], depth.shape[1] / self.size[1]
+        box = (left * fx, top * fy, (left + inner[1]) * fx, (top + inner[0]) * fy)
+        return np.asarray(Image.fromarray(depth).resize((width, height), Image.BILINEAR, box=box))
+
     def camera_scale(self, width: int) -> float:
         """(f_x / W of the given camera) / the export's canonical one; 1 without a camera or a canonical one."""
         if not self.canonical or (self.fov is None and self.focal_length is None):
@@ -103,7 +120,12 @@ class DepthRunner:
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """uint8 (H, W, 3) -> float32 depth (H, W) in metres."""
-        depth = resize_map(self.invoke(self.prepare(rgb))[0], *rgb.shape[:2])
+        height, width = rgb.shape[:2]
+        graph_aspect = self.size[1] / self.size[0]
+        if not self.full_frame and self.keep_aspect_ratio and abs(np.log(width / height / graph_aspect)) > 0.1:
+            depth = self._letterboxed(rgb)
+        else:
+            depth = resize_map(self.invoke(self.prepare(rgb))[0], height, width)
         scale = self.camera_scale(rgb.shape[1])
         return depth if scale == 1.0 else (depth * np.float32(scale)).astype(np.float32)
 

@@ -320,3 +320,17 @@ def test_export_reports_each_stage_while_the_converters_are_silenced(tmp_path, t
     stages = [line for line in captured.err.splitlines() if line.startswith("[")]
     assert len(stages) == 3 and "ONNX" in stages[0] and "TFLite" in stages[1] and "export.json" in stages[2]
     assert "converter noise" not in captured.out + captured.err
+
+
+def test_pi_script_keeps_a_portrait_frame_unsquashed(exported, dev_dir):
+    """The exported core graphs have a fixed 128x160 input: a portrait frame is fitted inside it at its own aspect
+    ratio (edges repeated around it) and only its part of the map is kept, instead of being squashed."""
+    pi = load_script()
+    rgb = np.asarray(Image.open(dev_dir / "rgb" / "0000.jpg").convert("RGB"))
+    portrait = np.ascontiguousarray(rgb[:, 80:440])  # 480 x 360
+    graph = exported[0] / "tflite" / "model_fp32.tflite"
+    kept, squashed = pi.DepthRunner(graph)(portrait), pi.DepthRunner(graph, keep_aspect_ratio=False)(portrait)
+    assert kept.shape == squashed.shape == (480, 360) and np.isfinite(kept).all() and kept.min() > 0
+    assert np.abs(np.log(kept / squashed)).mean() > 0.01  # a different picture reached the network
+    landscape = pi.DepthRunner(graph)(rgb)  # a 4:3 frame takes the plain path, as before
+    assert np.array_equal(landscape, pi.DepthRunner(graph, keep_aspect_ratio=False)(rgb))
