@@ -140,11 +140,14 @@ def test_scale_from_one_known_distance_and_the_camera_flags(tmp_path, dev_dir, c
     assert main(["predict", str(image), "--out", str(tmp_path / "a"), "--npy", "--scale-from", "320,240=2.5"]) == 0
     depth = np.load(tmp_path / "a" / "0000_depth.npy")
     assert depth[240, 320] == pytest.approx(2.5, rel=1e-6)
-    plain = tmp_path / "b"
-    assert main(["predict", str(image), "--out", str(plain), "--npy", "--fov", "62.2"]) == 0
-    assert "trained without camera awareness" in capsys.readouterr().err  # the shipped default is not camera-aware
-    unscaled = np.load(plain / "0000_depth.npy")
+    unscaled_dir = tmp_path / "b"
+    assert main(["predict", str(image), "--out", str(unscaled_dir), "--npy"]) == 0
+    unscaled = np.load(unscaled_dir / "0000_depth.npy")
     assert np.allclose(depth, unscaled * (2.5 / unscaled[240, 320]), rtol=1e-5)
+    from litedepth_hf import DESK_CHECKPOINT  # trained before camera awareness: --fov cannot change its depth
+
+    assert main(["predict", str(image), "--out", str(tmp_path / "e"), "--model", DESK_CHECKPOINT, "--fov", "62.2"]) == 0
+    assert "trained without camera awareness" in capsys.readouterr().err
     for bad, message in (("320x240=2", "X,Y=METRES"), ("9999,1=2", "outside"), ("3,3=-1", "positive")):
         code = main(["predict", str(image), "--out", str(tmp_path / "c"), "--scale-from", bad, "--overwrite"])
         assert code != 0 and message in capsys.readouterr().err
