@@ -188,6 +188,19 @@ def _lamp(b: _Builder, x: float, z: float, scale: float):
     b.lamps.append(np.array([x, height - shade_h - 0.05, z]))  # just under the (closed) shade
 
 
+def _free_spot(rng, surface, rot: np.ndarray, radius: float, placed: list) -> Optional[np.ndarray]:
+    """A random point on `surface` where a footprint of `radius` fits inside it and clear of the `placed`
+    (centre, radius) footprints; None when this draw does not fit."""
+    (cx, cz), (hx, hz), _, _ = surface
+    if hx < radius or hz < radius:
+        return None
+    local = np.array([rng.uniform(-hx + radius, hx - radius), 0, rng.uniform(-hz + radius, hz - radius)])
+    position = rot @ local + np.array([cx, 0, cz])
+    if any(np.hypot(*(position[[0, 2]] - p)) < radius + r for p, r in placed):
+        return None
+    return position
+
+
 def _clutter(b: _Builder, surface, count: int) -> int:
     """Free objects resting on one surface, not overlapping: scanned meshes at their real size (when a mesh
     library is given), boxes, spheres, cylinders, tori and blobs."""
@@ -208,11 +221,8 @@ def _clutter(b: _Builder, surface, count: int) -> int:
             corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])])
             turned = corners @ turn.T
             radius = 0.5 * float(np.hypot(*(turned.max(0) - turned.min(0))[[0, 2]]))
-            if hx < radius or hz < radius:
-                continue
-            local = np.array([rng.uniform(-hx + radius, hx - radius), 0, rng.uniform(-hz + radius, hz - radius)])
-            position = rot @ local + np.array([cx, 0, cz])
-            if any(np.hypot(*(position[[0, 2]] - p)) < radius + r for p, r in placed):
+            position = _free_spot(rng, surface, rot, radius, placed)
+            if position is None:
                 continue
             footprint_centre = 0.5 * (turned.max(0) + turned.min(0))
             origin = position - np.array([footprint_centre[0], 0, footprint_centre[2]])
@@ -223,11 +233,8 @@ def _clutter(b: _Builder, surface, count: int) -> int:
             continue
         scale = rng.uniform(0.04, 0.25) if height > 0.05 else rng.uniform(0.1, 0.45)
         radius = scale * 0.75
-        if hx < radius or hz < radius:
-            continue
-        local = np.array([rng.uniform(-hx + radius, hx - radius), 0, rng.uniform(-hz + radius, hz - radius)])
-        position = rot @ local + np.array([cx, 0, cz])
-        if any(np.hypot(*(position[[0, 2]] - p)) < radius + r for p, r in placed):
+        position = _free_spot(rng, surface, rot, radius, placed)
+        if position is None:
             continue
         if rng.random() < 0.4 and len(b.boxes) < N_BOXES:
             size = np.array([rng.uniform(0.4, 1.0), rng.uniform(0.3, 1.6), rng.uniform(0.4, 1.0)]) * scale
