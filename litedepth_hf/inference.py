@@ -5,10 +5,10 @@ from typing import Iterable, Union
 
 import numpy as np
 import torch
-from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 
 from . import DEFAULT_CHECKPOINT
+from .image_processing_litedepth import _per_image, _shown_size
 
 
 def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu", **kwargs):
@@ -40,8 +40,8 @@ def predict_depth(model, processor, images: Iterable, batch_size: int = 8, focal
     `focal_length` (pixels) or `fov` (horizontal degrees), a number or one per image, tell a camera-aware model
     the camera (see `LiteDepthImageProcessor.preprocess`); otherwise the photo's EXIF, else the canonical one."""
     images = list(images)
-    focal_length = [focal_length] * len(images) if focal_length is None or np.isscalar(focal_length) else list(focal_length)
-    fov = [fov] * len(images) if fov is None or np.isscalar(fov) else list(fov)
+    focal_length = _per_image(focal_length, len(images), "focal_length")
+    fov = _per_image(fov, len(images), "fov")
     device = next(model.parameters()).device
     results = [None] * len(images)
     is_litedepth = getattr(model.config, "model_type", None) == "litedepth"  # others' processors take no camera
@@ -77,14 +77,9 @@ def scale_to_known_distance(depth: np.ndarray, x: int, y: int, metres: float) ->
 
 
 def _size(image) -> tuple:
-    """(height, width) of a PIL image or an HW/HWC array (after EXIF rotation for PIL)."""
-    if isinstance(image, Image.Image):
-        width, height = image.size
-        # EXIF orientations 5-8 are 90-degree rotations: the processor will swap the sides.
-        return (width, height) if image.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (height, width)
-    array = np.asarray(image)
-    return tuple(array.shape[1:]) if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (
-        1, 3, 4) else tuple(array.shape[:2])
+    """(height, width) of a PIL image (as shown, EXIF rotation applied) or an HW/HWC/CHW array: the processor's rule."""
+    width, height = _shown_size(image)
+    return height, width
 
 
 def evaluate_dataset(model, processor, dataset, batch_size: int = 8, keep: int = 0) -> tuple:
