@@ -37,8 +37,9 @@ class LiteDepthConfig(PretrainedConfig):
             Width of the 3×3 conv of the depth head.
         image_size (`list[int]`, defaults to `[128, 160]`):
             (height, width) the image processor resizes to; both multiples of 32.
-        min_depth, max_depth (`float`, defaults to 1e-3 and 40.0):
-            The output is clamped to this range, in metres (40 m: MAI 2022 data).
+        min_depth, max_depth (`float`, defaults to 1e-3 and 10.0):
+            The output is clamped to this range, in metres (10 m: indoor RGB-D, a Kinect's range, what this
+            package trains on; the paper used 40 m for MAI 2022's outdoor data).
         upsample_mode (`str`, defaults to `"none"`):
             `"none"`: `predicted_depth` is the network's 1/4-resolution map (32x40 for 128x160),
             and the image processor's post-processing resizes it once, bilinearly, to each image's
@@ -68,7 +69,7 @@ class LiteDepthConfig(PretrainedConfig):
         head_channels: int = 24,
         image_size=(128, 160),
         min_depth: float = 1e-3,
-        max_depth: float = 40.0,
+        max_depth: float = 10.0,
         upsample_mode: str = "none",
         head_init_depth: float = 1.0,
         canonical_focal_length: Optional[float] = None,

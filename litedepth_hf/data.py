@@ -17,6 +17,10 @@ import numpy as np
 from PIL import Image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+DEV_FOLDERS = ("tum_fr3_cabinet", "tum_fr3_long_office_household", "tum_fr2_desk", "icl_livingroom")
+"""The dev scenes of this project's shared data (`shared/data/`): never trained on."""
+TRAIN_FOLDER = "tum_fr1_rpy"
+"""Its real training folder."""
 INTRINSICS = ("fx", "fy", "cx", "cy")
 
 

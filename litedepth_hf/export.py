@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from litedepth_runtime import bilinear_taps as runtime_taps
+
 ONNX_OPSET = 17  # onnx2tf-compatible, and what optimum's legacy exporter path handles well
 
 
@@ -56,16 +58,8 @@ class CoreGraph(nn.Module):
 
 
 def bilinear_taps(factor: int) -> torch.Tensor:
-    """(factor, 3) weights on the source pixels (i-1, i, i+1) of each of the `factor` outputs that
-    pixel i becomes under bilinear upsampling with half-pixel centres (`align_corners=False`)."""
-    taps = torch.zeros(factor, 3)
-    for phase in range(factor):
-        offset = (phase + 0.5) / factor - 0.5  # source position relative to pixel i, in (-0.5, 0.5)
-        if offset < 0:
-            taps[phase, 0], taps[phase, 1] = -offset, 1 + offset
-        else:
-            taps[phase, 1], taps[phase, 2] = 1 - offset, offset
-    return taps
+    """`litedepth_runtime.bilinear_taps` as a tensor: the graph's upsampling and the Pi's share one definition."""
+    return torch.from_numpy(runtime_taps(factor))
 
 
 class IntegerBilinearUpsample(nn.Module):

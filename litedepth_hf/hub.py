@@ -13,6 +13,8 @@ from typing import Optional
 import numpy as np
 import torch
 
+import litedepth_runtime
+
 REQUIRED_FILES = ("config.json", "model.safetensors", "preprocessor_config.json")
 RESOURCES = Path(__file__).parent / "resources"  # installed with the package (links to model_cards/, examples/)
 TEMPLATE = RESOURCES / "model_card.md"
@@ -31,6 +33,7 @@ DESCRIPTIONS = {
     "sample_depth.png": "sample: RGB beside its predicted depth",
     "eval_results.json": "the evaluation this card's numbers come from",
     "export.json": "inputs/outputs of each exported graph",
+    "litedepth_runtime.py": "runs the exported graphs with numpy, Pillow and a TFLite or ONNX runtime (no torch)",
 }
 
 
@@ -246,6 +249,8 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
         for sub in ("onnx", "tflite"):
             if (exports_dir / sub).is_dir():
                 shutil.copytree(exports_dir / sub, out_dir / sub)
+        if (out_dir / "tflite").is_dir() or (out_dir / "onnx").is_dir():  # the one file a Pi downloads to run them
+            shutil.copy(litedepth_runtime.__file__, out_dir / "litedepth_runtime.py")
     if eval_results:
         shutil.copy(eval_results, out_dir / "eval_results.json")
     _sample(model, processor, out_dir / "sample_depth.png")

@@ -141,14 +141,15 @@ LOSS_TERMS = {"silog": silog, "gradient": gradient, "virtual_normal": virtual_no
 
 
 class LiteDepthLoss(nn.Module):
-    """Weighted sum of the chosen terms; `weighting="dynamic"` learns one uncertainty s_i per term.
+    """Weighted sum of the chosen terms; `weighting="dynamic"` (the paper's, the default) learns one uncertainty s_i
+    per term; `"fixed"` keeps the initial weights (what the shipped checkpoints trained with).
 
     Dynamic: L = sum_i L_i / (2 s_i^2) + log(1 + s_i^2), with s_i initialised so that
     1 / (2 s_i^2) equals the fixed weight: training starts from the paper's weights.
     The s_i are parameters of this module: give them to the optimiser.
     """
 
-    def __init__(self, terms=("silog", "gradient", "virtual_normal", "robust"), weighting: str = "fixed",
+    def __init__(self, terms=("silog", "gradient", "virtual_normal", "robust"), weighting: str = "dynamic",
                  weights: Optional[dict] = None):
         super().__init__()
         unknown = [t for t in terms if t not in LOSS_TERMS]

@@ -1,4 +1,4 @@
-"""Depth metrics under the MAI 2022 protocol, in plain numpy.
+"""Depth metrics under the MAI 2022 protocol, in plain numpy, and the image-blind baselines they are read against.
 
 Predictions and ground truth in metres are compared in millimetres: predictions below
 1 mm become 1 mm and pixels whose GT is <= 1 mm (or not finite) are ignored. Each metric
@@ -9,6 +9,7 @@ import math
 from typing import Iterable, Optional
 
 import numpy as np
+from PIL import Image
 
 METRIC_NAMES = ("si_rmse", "rmse", "abs_rel", "sq_rel", "log10", "delta1", "delta2", "delta3",
                 "median_scale", "abs_rel_aligned", "delta1_aligned")
@@ -66,3 +67,33 @@ def depth_metrics(predictions: Iterable, targets: Iterable, runtime_ms: Optional
     if runtime_ms is not None and not math.isnan(runtime_ms):
         result["mai_score"] = mai_score(result["si_rmse"], runtime_ms)
     return result
+
+
+# ---- image-blind baselines: what a depth model must beat (learnt from training depth alone)
+
+def median_depth(depths: list) -> float:
+    """Median of all valid GT depths (metres) of a list of depth maps."""
+    return float(np.median(np.concatenate([depth[depth > 0] for depth in depths])))
+
+
+def layout_prior(depths: list, size=(120, 160)) -> np.ndarray:
+    """Mean over depth maps of (ln depth - the map's median ln depth) at each pixel, at `size` (H, W)."""
+    total, count = np.zeros(size), np.zeros(size)
+    for depth in depths:
+        valid = depth > 0
+        if not valid.any():
+            continue
+        log = np.log(np.where(valid, depth, 1.0))
+        log = np.where(valid, log - np.median(log[valid]), 0.0)
+        total += _resize(log, size, Image.NEAREST)
+        count += _resize(valid.astype(np.float32), size, Image.NEAREST)
+    return total / np.maximum(count, 1.0)
+
+
+def layout_prediction(prior: np.ndarray, median: float, shape: tuple) -> np.ndarray:
+    """The layout baseline's depth (metres) for a frame of `shape` (H, W)."""
+    return median * np.exp(_resize(prior, shape, Image.BILINEAR))
+
+
+def _resize(array: np.ndarray, size: tuple, resample) -> np.ndarray:
+    return np.asarray(Image.fromarray(array.astype(np.float32)).resize(size[::-1], resample))

@@ -2,9 +2,9 @@
 """Train LiteDepth on RGB-D data with 🤗 Trainer: `litedepth train ...`, or `accelerate launch scripts/train.py ...`
 for several processes (the same code).
 
-All `transformers.TrainingArguments` flags work; the defaults follow the paper (the Trainer's AdamW,
-with weight decay 0 unless --weight_decay is given, i.e. Adam; eps 1e-3, lr 4e-3, warm-up, then linear (power 1) polynomial decay to lr x 1e-3, gradient
-clipping at 35), plus ours:
+All `transformers.TrainingArguments` flags work. Defaults come from recipe files, read in order before the
+command line (the last value wins): `recipes/default.args` (the paper's recipe, plus camera-aware depth), then
+`--recipe NAME` (a file of `litedepth_hf/recipes/`, e.g. `litedepth-synth`, the shipped checkpoint's) or a path:
 
   accelerate launch scripts/train.py --train_data ../shared/data/tum_fr1_rpy \\
       --eval_data ../shared/data/tum_fr3_cabinet --output_dir runs/litedepth \\
@@ -62,19 +62,20 @@ class ScriptArguments:
     model_name_or_path: Optional[str] = field(
         default=None, metadata={"help": "start from this checkpoint (folder or Hub id) instead of scratch"})
     config: Optional[str] = field(
-        default=None, metadata={"help": "LiteDepthConfig JSON file or inline JSON for a new model (default: paper)"})
+        default=None, metadata={"help": "LiteDepthConfig JSON file or inline JSON for a new model (default: the paper's architecture)"})
     losses: str = field(default="silog,gradient,virtual_normal,robust",
                         metadata={"help": f"comma-separated loss terms from {list(LOSS_TERMS)}"})
-    loss_weighting: str = field(default="dynamic", metadata={
-        "help": "dynamic (the paper's uncertainty weighting; default here) or fixed (1/0.25/2.5/0.6: LiteDepthLoss's "
-                "own default, and what the recipes in docs/training.md use)"})
-    crop: str = field(default="r2", metadata={"help": "r2 (random resolution crop) or fixed (whole frame)"})
-    augment: str = field(default="paper", metadata={"help": "photometric jitter: paper, or strong (+ contrast, grey)"})
+    loss_weighting: Optional[str] = field(default=None, metadata={
+        "help": "dynamic (the paper's uncertainty weighting) or fixed (the initial weights 1/0.25/2.5/0.6)"})
+    crop: Optional[str] = field(default=None, metadata={"help": "r2 (random resolution crop) or fixed (whole frame)"})
+    augment: Optional[str] = field(default=None, metadata={
+        "help": "photometric jitter: paper, or strong (+ contrast, grey)"})
     camera_model: bool = field(default=False, metadata={
         "help": "rendered sources only: a fresh photographic camera model per sample (sensor noise, defocus and "
                 "motion blur, vignetting, chromatic aberration, white balance, tone curve, JPEG)"})
-    max_depth: float = field(default=10.0, metadata={"help": "output clamp for a new model, metres (Kinect: 10)"})
-    canonical_focal_length: float = field(default=0.866, metadata={
+    max_depth: Optional[float] = field(default=None, metadata={
+        "help": "output clamp for a new model, metres (default: LiteDepthConfig's, 10)"})
+    canonical_focal_length: Optional[float] = field(default=None, metadata={
         "help": "a new model predicts depth for this camera (f_x / W; 0.866 = 60-degree view) and is scaled to each "
                 "training frame's own intrinsics, so it learns metric depth across lenses; 0: not camera-aware"})
     lr_floor_ratio: float = field(default=1e-3, metadata={"help": "poly decay ends at lr x this"})
@@ -93,16 +94,10 @@ RECORDED = ("num_train_epochs", "max_steps", "per_device_train_batch_size", "lea
             "lr_scheduler_type", "max_grad_norm", "seed")
 """Training arguments written to training_run.json beside the script's own, so a run can be repeated."""
 
-PAPER_DEFAULTS = {
-    "learning_rate": 4e-3,
-    "adam_epsilon": 1e-3,
-    "weight_decay": 0.0,
-    "max_grad_norm": 35.0,
-    "lr_scheduler_type": "polynomial",
-    "warmup_steps": 100,
-    "per_device_train_batch_size": 8,
-    "per_device_eval_batch_size": 8,
-    "num_train_epochs": 150,
+RECIPES = Path(__file__).parent / "recipes"
+"""Named recipes (`--recipe NAME` reads NAME.args); `default.args` is read first, always."""
+
+TRAINER_SETTINGS = {  # how a run is kept and logged, not what it learns: the hyperparameters are in the recipes
     "logging_steps": 20,
     "save_strategy": "epoch",
     "save_total_limit": 2,
@@ -120,26 +115,48 @@ COMMON_TRAINER_FLAGS = ("output_dir", "max_steps", "num_train_epochs", "per_devi
                         "logging_steps", "dataloader_num_workers", "report_to", "push_to_hub", "hub_model_id")
 
 
+def read_recipe(name: str) -> list:
+    """A recipe's arguments: a file of `RECIPES` by name, or a path; `#` starts a comment."""
+    path = RECIPES / f"{name}.args" if (RECIPES / f"{name}.args").is_file() else Path(name)
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in RECIPES.glob("*.args")))
+        raise SystemExit(f"--recipe {name}: neither a shipped recipe ({known}) nor a file")
+    return [token for line in path.read_text().splitlines() for token in line.split("#", 1)[0].split()]
+
+
+def _effective_defaults() -> tuple:
+    """(script defaults, trainer defaults) as `litedepth train` sees them: dataclass, settings, default.args."""
+    parser = HfArgumentParser((ScriptArguments, TrainingArguments))
+    parser.set_defaults(**TRAINER_SETTINGS)
+    parsed = parser.parse_args_into_dataclasses(args=read_recipe("default") + ["--train_data", "-", "--output_dir", "-"],
+                                                return_remaining_strings=True)
+    return vars(parsed[0]), vars(parsed[1])
+
+
 def short_help() -> str:
     """Our flags and the Trainer flags people use, instead of the ~700 lines of every TrainingArguments field."""
     from dataclasses import MISSING, fields
+
+    script_defaults, trainer_defaults = _effective_defaults()
 
     lines = ["usage: litedepth train --train_data DATA --output_dir DIR [options]",
              "       accelerate launch scripts/train.py ... (several processes; the same flags)", "",
              (__doc__ or "").split("\n\n", 1)[-1].split("\n\nThe output folder")[0].strip(), "", "LiteDepth options:"]
     for item in fields(ScriptArguments):
-        default = "required" if item.default is MISSING and item.default_factory is MISSING else \
-            f"default {item.default if item.default is not MISSING else item.default_factory()}"
-        lines.append(f"  --{item.name:24s} {item.metadata.get('help', '')} ({default})")
-    lines.append("  --args_file FILE           read arguments from FILE first (the shipped recipe: "
-                 "scripts/recipes/litedepth-synth.args); the command line wins")
-    lines += ["", "Common Trainer options (paper defaults where they differ from the Trainer's):"]
+        value = script_defaults.get(item.name)
+        default = " (required)" if item.default is MISSING and item.default_factory is MISSING else \
+            f" (default {value})" if value is not None else ""
+        lines.append(f"  --{item.name:24s} {item.metadata.get('help', '')}{default}")
+    recipes = ", ".join(sorted(p.stem for p in RECIPES.glob("*.args") if p.stem != "default"))
+    lines.append(f"  --recipe {'NAME|FILE':17s} read after default.args, before the command line ({recipes}, or a path)")
+    lines += ["", "Common Trainer options (defaults from recipes/default.args where it sets them):"]
     trainer_fields = {f.name: f for f in fields(TrainingArguments)}
     for name in COMMON_TRAINER_FLAGS:
         if name in trainer_fields:
-            default = PAPER_DEFAULTS.get(name, trainer_fields[name].default)
+            default = "required" if name == "output_dir" else \
+                f"default {trainer_defaults.get(name, trainer_fields[name].default)}"
             help_text = (trainer_fields[name].metadata.get("help") or "").split(". ")[0].strip()
-            lines.append(f"  --{name:24s} {help_text[:90]} (default {default})")
+            lines.append(f"  --{name:24s} {help_text[:90]} ({default})")
     lines += ["", "--help-all lists every TrainingArguments flag."]
     return "\n".join(lines)
 
@@ -152,21 +169,19 @@ def parse_args(argv=None):
     if "--help-all" in args:
         args = ["--help"]
     parser = HfArgumentParser((ScriptArguments, TrainingArguments))
-    parser.set_defaults(**PAPER_DEFAULTS)
+    parser.set_defaults(**TRAINER_SETTINGS)
     if "overwrite_output_dir" not in TrainingArguments.__dataclass_fields__:  # gone in transformers 5
         parser.add_argument("--overwrite_output_dir", action="store_true",
                             help="allow writing into a non-empty --output_dir")
-    parser.add_argument("--args_file", action="append", metavar="FILE",
-                        help="read arguments from FILE first (whitespace-separated, e.g. scripts/recipes/"
-                        "litedepth-synth.args, the shipped recipe); arguments given here override them")
-    files = argparse.ArgumentParser(add_help=False)  # read here: transformers' own args_file_flag parser takes --help
-    files.add_argument("--args_file", action="append", default=[])
-    known, rest = files.parse_known_args(args)
-    from_files = []
-    for name in known.args_file:
-        if not Path(name).is_file():
-            raise SystemExit(f"--args_file {name}: no such file")
-        from_files += Path(name).read_text().split()
+    parser.add_argument("--recipe", action="append", metavar="NAME|FILE",
+                        help="arguments read after recipes/default.args and before these: a shipped recipe "
+                        "(litedepth-synth) or a file; repeat to layer several")
+    recipes = argparse.ArgumentParser(add_help=False)  # read here: transformers' own args_file_flag parser takes --help
+    recipes.add_argument("--recipe", action="append", default=[])
+    known, rest = recipes.parse_known_args(args)
+    from_files = read_recipe("default")
+    for name in known.recipe:
+        from_files += read_recipe(name)
     parsed = parser.parse_args_into_dataclasses(args=from_files + rest)  # the command line comes last and wins
     script_args, training_args = parsed[0], parsed[1]
     overwrite = getattr(training_args, "overwrite_output_dir", False) or any(
@@ -177,8 +192,9 @@ def parse_args(argv=None):
 def build_model(script_args):
     if script_args.model_name_or_path:
         return LiteDepthForDepthEstimation.from_pretrained(script_args.model_name_or_path)
-    kwargs = {"max_depth": script_args.max_depth,
-              "canonical_focal_length": script_args.canonical_focal_length or None}
+    kwargs = {"canonical_focal_length": script_args.canonical_focal_length or None}
+    if script_args.max_depth is not None:
+        kwargs["max_depth"] = script_args.max_depth
     if script_args.config:
         text = Path(script_args.config).read_text() if Path(script_args.config).is_file() else script_args.config
         try:

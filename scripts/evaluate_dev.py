@@ -18,43 +18,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from litedepth_hf.data import example_arrays, load_depth_dataset
+from litedepth_hf.data import DEV_FOLDERS, TRAIN_FOLDER, example_arrays, load_depth_dataset
 from litedepth_hf.inference import evaluate_dataset, load_model
-from litedepth_hf.metrics import METRIC_NAMES, depth_metrics
+from litedepth_hf.metrics import METRIC_NAMES, depth_metrics, layout_prediction, layout_prior, median_depth
 from litedepth_hf.visualization import colorize_depth, depth_range, error_map, image_grid
 
-
-def median_depth(depths: list) -> float:
-    """Median of all valid GT depths (metres) of a list of depth maps."""
-    return float(np.median(np.concatenate([depth[depth > 0] for depth in depths])))
-
-
-def layout_prior(depths: list, size=(120, 160)) -> np.ndarray:
-    """Mean over depth maps of (ln depth - the map's median ln depth) at each pixel, at `size` (H, W)."""
-    total, count = np.zeros(size), np.zeros(size)
-    for depth in depths:
-        valid = depth > 0
-        if not valid.any():
-            continue
-        log = np.log(np.where(valid, depth, 1.0))
-        log = np.where(valid, log - np.median(log[valid]), 0.0)
-        total += _resize(log, size, Image.NEAREST)
-        count += _resize(valid.astype(np.float32), size, Image.NEAREST)
-    return total / np.maximum(count, 1.0)
-
-
-def layout_prediction(prior: np.ndarray, median: float, shape: tuple) -> np.ndarray:
-    """The layout baseline's depth (metres) for a frame of `shape` (H, W)."""
-    return median * np.exp(_resize(prior, shape, Image.BILINEAR))
-
-
-def _resize(array: np.ndarray, size: tuple, resample) -> np.ndarray:
-    return np.asarray(Image.fromarray(array.astype(np.float32)).resize(size[::-1], resample))
-
-
-DEV_FOLDERS = ("tum_fr3_cabinet", "tum_fr3_long_office_household", "tum_fr2_desk", "icl_livingroom")
-"""The dev scenes of ../shared/data: never trained on (tum_fr1_rpy is the training folder)."""
-TRAIN_FOLDER = "tum_fr1_rpy"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+"""The project's data beside the checkout (not the working directory): the default folders come from here."""
 
 
 def never_saw(model_name, folder_name: str) -> bool:
@@ -114,12 +84,12 @@ def main(argv=None):
                         help="model folder or Hub id; repeat to compare (default: the embedded checkpoint)")
     parser.add_argument("--data", action="append", default=None,
                         help="dataset folder or Hub id; repeat for several (default: the four dev folders of "
-                        "../shared/data: " + ", ".join(DEV_FOLDERS) + f", and {TRAIN_FOLDER} when no compared "
+                        f"{SHARED_DATA}: " + ", ".join(DEV_FOLDERS) + f", and {TRAIN_FOLDER} when no compared "
                         "model trained on it)")
     parser.add_argument("--depth-scale", type=float, default=None, help="stored depth per metre (folders without meta.json)")
-    parser.add_argument("--baseline-from", default="../shared/data/tum_fr1_rpy",
+    parser.add_argument("--baseline-from", default=str(SHARED_DATA / TRAIN_FOLDER),
                         help="training set whose median depth and depth layout are the image-blind baselines "
-                        "('none' to skip; default ../shared/data/tum_fr1_rpy)")
+                        "('none' to skip; default: the training folder)")
     parser.add_argument("--out", default=None, help="folder for metrics.json, metrics.md and grid.png")
     parser.add_argument("--grid-rows", type=int, default=4, help="images per folder in the RGB | GT | prediction | error grid")
     parser.add_argument("--portrait", action="store_true",
@@ -129,10 +99,10 @@ def main(argv=None):
                         "before 2026-12-06), to compare with the default that keeps it")
     args = parser.parse_args(argv)
 
-    folders = args.data or [f"../shared/data/{name}" for name in DEV_FOLDERS]
+    folders = args.data or [str(SHARED_DATA / name) for name in DEV_FOLDERS]
     scored = list(folders)  # the folders "overall" averages: the dev set as given, comparable across models
     if not args.data and all(never_saw(name, TRAIN_FOLDER) for name in (args.model or [None])):
-        folders.append(f"../shared/data/{TRAIN_FOLDER}")  # unseen by every model compared: one more room, reported
+        folders.append(str(SHARED_DATA / TRAIN_FOLDER))  # unseen by every model compared: one more room, reported
         # on its own row, outside "overall", so overall scores stay comparable with models that trained on it
     models = [(name, load_model(name)) for name in (args.model or [None])]
     for _, (_, processor) in models:

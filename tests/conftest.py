@@ -47,14 +47,17 @@ def real_frame(train_dir):
     return image, depth
 
 
-def load_script(name: str = "pi_infer"):
-    """scripts/NAME.py as a module (default: pi_infer, the runtime code the Raspberry Pi runs)."""
-    import importlib.util
+def run_script(name: str, *args, check: bool = True):
+    """Run scripts/NAME.py as a user does (a new process, from the repository root); scripts are programs, not
+    modules, so nothing imports them. Returns the CompletedProcess; `check` asserts a zero exit."""
+    import subprocess
+    import sys
 
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / f"{name}.py"), *map(str, args)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
 
 
 @pytest.fixture(scope="session")

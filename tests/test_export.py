@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import load_script
 from PIL import Image
 
+import litedepth_runtime
 from litedepth_hf import DEFAULT_CHECKPOINT
 from litedepth_hf.inference import load_model, predict_depth
 from litedepth_hf.metrics import image_metrics
@@ -56,7 +56,7 @@ def test_refuses_to_overwrite_an_export(exported):
 @pytest.mark.parametrize("name", ["onnx/model.onnx", "tflite/model_fp32.tflite"])
 def test_fp32_core_graphs_match_the_torch_pipeline(exported, torch_model, dev_frames, name):
     """Core graph + the Pi script's pre/post-processing vs `predict_depth` (what the pipeline does)."""
-    runner = load_script().DepthRunner(exported[0] / name, threads=2)
+    runner = litedepth_runtime.DepthRunner(exported[0] / name, threads=2)
     frames = dev_frames[0][:4]
     reference = predict_depth(*torch_model, [Image.fromarray(f) for f in frames])
     for frame, expected in zip(frames, reference):
@@ -71,7 +71,7 @@ def test_fp32_full_frame_graphs_match_their_torch_graph(exported, torch_model, d
 
     model, processor = torch_model
     graph = FullFrameGraph(model, processor.image_mean, processor.image_std).eval()
-    runner = load_script().DepthRunner(exported[0] / name, threads=2)
+    runner = litedepth_runtime.DepthRunner(exported[0] / name, threads=2)
     assert runner.full_frame
     for frame in dev_frames[0][:3]:
         with torch.no_grad():
@@ -83,7 +83,7 @@ def test_fp32_full_frame_graphs_match_their_torch_graph(exported, torch_model, d
 @pytest.mark.parametrize("precision, bound", [("fp16", 0.01), ("int8", 0.01)])
 def test_reduced_precision_keeps_dev_accuracy(exported, dev_frames, precision, bound):
     """si-RMSE over the whole dev set moves by at most 0.01 from fp32 (int8: calibrated on train frames)."""
-    pi = load_script()
+    pi = litedepth_runtime
     reference = pi.DepthRunner(exported[0] / "tflite/model_fp32.tflite")
     reduced = pi.DepthRunner(exported[0] / f"tflite/model_{precision}.tflite")
     frames, depths = dev_frames
@@ -120,7 +120,7 @@ def test_integer_upsampling_is_bilinear_interpolation(factors, low):
     torch's bilinear interpolate (half-pixel centres, clamped edges) to float rounding."""
     from litedepth_hf.export import IntegerBilinearUpsample, bilinear_taps
 
-    pi = load_script()
+    pi = litedepth_runtime
     depth = torch.rand(2, 1, *low) * 9.5 + 0.5
     size = (low[0] * factors[0], low[1] * factors[1])
     expected = torch.nn.functional.interpolate(depth, size=size, mode="bilinear", align_corners=False)[:, 0]
@@ -172,7 +172,7 @@ def test_graphs_keep_work_off_the_full_frame(exported):
         assert not [op for op in ops if op[0] == "RESIZE_BILINEAR" and op[2][1] * op[2][2] > 128 * 160], name
         if "int8" in name:
             assert [op[0] for op in ops].count("DEQUANTIZE") == 1, name
-    runner = load_script().DepthRunner(exported[0] / "tflite/model_fullframe_int8.tflite", threads=1)
+    runner = litedepth_runtime.DepthRunner(exported[0] / "tflite/model_fullframe_int8.tflite", threads=1)
     frame = np.asarray(Image.open(ROOT / "examples" / "tum_cabinet.jpg").convert("RGB").resize((640, 480)))
     assert len(np.unique(runner(frame))) > 5000
 
@@ -193,7 +193,7 @@ def test_int8_fits_half_a_megabyte(exported):
 
 
 def test_pi_script_checks_clashes_before_work_and_reads_the_normalisation(exported, dev_dir, tmp_path, capsys):
-    pi = load_script()
+    pi = litedepth_runtime
     out = tmp_path / "out"
     out.mkdir()
     (out / "0000_depth_mm.png").write_bytes(b"user data")
@@ -216,7 +216,7 @@ def test_pi_script_writes_outputs_without_torch_or_transformers(exported, dev_di
     for name in ("0000.jpg", "0005.jpg"):
         (frames / name).write_bytes((dev_dir / "rgb" / name).read_bytes())
     result = subprocess.run(
-        [sys.executable, "-c", script, str(ROOT / "scripts" / "pi_infer.py"), "--model", str(exported[0]),
+        [sys.executable, "-c", script, str(ROOT / "litedepth_runtime.py"), "--model", str(exported[0]),
          "--precision", "int8", str(frames), "--out", str(tmp_path / "out"), "--npy"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -249,7 +249,7 @@ def test_pi_script_streams_a_video_with_log_depth_smoothing(exported, two_frames
     the moving average of log depth, frame by frame, with the weight given."""
     import cv2
 
-    pi = load_script()
+    pi = litedepth_runtime
     video = _video(tmp_path / "walk.avi", [two_frames[i % 2] for i in range(8)], fps=10)
     graph = exported[0] / "tflite" / "model_int8.tflite"
     assert pi.main(["--model", str(graph), str(video), "--out", str(tmp_path / "out"), "--npy", "--smooth", "0.5"]) == 0
@@ -267,7 +267,7 @@ def test_pi_script_streams_a_video_with_log_depth_smoothing(exported, two_frames
 
 
 def test_pi_script_drops_frames_when_inference_is_slower_than_the_video(exported, two_frames, tmp_path, capsys):
-    pi = load_script()
+    pi = litedepth_runtime
     video = _video(tmp_path / "fast.avi", [two_frames[i % 2] for i in range(30)], fps=60)
     runner = pi.DepthRunner(exported[0] / "tflite" / "model_int8.tflite")
 
@@ -285,7 +285,7 @@ def test_pi_script_drops_frames_when_inference_is_slower_than_the_video(exported
 def test_pi_script_reads_16_bit_pictures_and_fails_on_an_unreadable_input(exported, dev_dir, tmp_path, capsys):
     """A 16-bit grey PNG gives the depth of the same picture in 8 bits (convert("RGB") once made it white);
     an unreadable input still lets the others be written, and the exit status is 1, as for `litedepth predict`."""
-    pi = load_script()
+    pi = litedepth_runtime
     grey = np.asarray(Image.open(dev_dir / "rgb" / "0000.jpg").convert("L"))
     frames = tmp_path / "frames"
     frames.mkdir()
@@ -293,7 +293,7 @@ def test_pi_script_reads_16_bit_pictures_and_fails_on_an_unreadable_input(export
     Image.fromarray(grey).convert("RGB").save(frames / "eight.png")
     (frames / "broken.png").write_bytes(b"not a png")
     model = str(exported[0] / "tflite" / "model_fp32.tflite")
-    assert pi.load_frame(frames / "sixteen.png").std() > 10
+    assert pi.read_rgb(frames / "sixteen.png").std() > 10
     code = pi.main(["--model", model, str(frames), "--out", str(tmp_path / "out"), "--npy"])
     assert code == 1 and "broken.png" in capsys.readouterr().err
     sixteen, eight = (np.load(tmp_path / "out" / f"{n}_depth.npy") for n in ("sixteen", "eight"))
@@ -325,7 +325,7 @@ def test_export_reports_each_stage_while_the_converters_are_silenced(tmp_path, t
 def test_pi_script_keeps_a_portrait_frame_unsquashed(exported, dev_dir):
     """The exported core graphs have a fixed 128x160 input: a portrait frame is fitted inside it at its own aspect
     ratio (edges repeated around it) and only its part of the map is kept, instead of being squashed."""
-    pi = load_script()
+    pi = litedepth_runtime
     rgb = np.asarray(Image.open(dev_dir / "rgb" / "0000.jpg").convert("RGB"))
     portrait = np.ascontiguousarray(rgb[:, 80:440])  # 480 x 360
     graph = exported[0] / "tflite" / "model_fp32.tflite"

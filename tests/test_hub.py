@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, load_script
+from conftest import ROOT
 from huggingface_hub import ModelCard, ModelCardData
 from huggingface_hub.utils import filter_repo_objects
 
+import litedepth_runtime
 from litedepth_hf import DEFAULT_CHECKPOINT
 from litedepth_hf.hub import HubError, build_repo, push
 
@@ -54,7 +55,7 @@ def test_card_parses_and_carries_the_evaluation_to_the_digit(repo):
     assert "../shared" not in card.text and "pip install litedepth-hf`" not in card.text
     assert "rendered by `litedepth synth` (generated, CC0-1.0)" in card.text  # what the default saw
     assert "distilled from" not in card.text and "/root" not in card.text  # the default had no teacher
-    for section in ("trained from scratch", "Intended use", "pi_infer.py", "model_int8.tflite", "li2022litedepth",
+    for section in ("trained from scratch", "Intended use", "litedepth_runtime.py --repo-id", "model_int8.tflite", "li2022litedepth",
                     "sturm2012tum", "sample_depth.png"):
         assert section in card.text
 
@@ -68,7 +69,7 @@ def test_card_without_exports_or_eval_flag_picks_up_metrics_and_drops_the_pi_com
     expected = next(iter(json.loads(EVAL.read_text())["results"].values()))
     assert {r.metric_type: r.metric_value for r in card.data.eval_results}["si_rmse"] == round(expected["si_rmse"], 4)
     assert "reports no metrics" not in card.text and (folder / "eval_results.json").is_file()
-    assert "pi_infer.py --repo-id" not in card.text and "carries no TFLite export" in card.text
+    assert "litedepth_runtime.py --repo-id" not in card.text and "carries no TFLite export" in card.text
     assert not {"tflite", "onnx", "raspberry-pi"} & set(card.data.tags)
     assert "pip install -e" in card.text  # no source address known: install from a checkout
 
@@ -153,7 +154,7 @@ def test_pipeline_loads_offline_from_the_hub_cache(repo, tmp_path, dev_dir, mode
 
 
 def test_pi_script_fetches_only_tflite_and_json(repo, tmp_path, dev_dir, monkeypatch):
-    pi = load_script()
+    pi = litedepth_runtime
     files = repo[1]
     picked = list(filter_repo_objects(files, allow_patterns=pi.hub_patterns("int8")))
     assert sorted(picked) == sorted(f for f in files if f.endswith((".tflite", ".json")))

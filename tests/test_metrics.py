@@ -62,21 +62,19 @@ def test_evaluate_module_agrees_with_numpy(dev_dir):
 
 
 def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
-    """scripts/evaluate_dev.py's image-blind layout baseline: right shape, near at the bottom, and on its own
+    """The image-blind layout baseline (metrics.layout_*): right shape, near at the bottom, and on its own
     training frames better than the constant on si-RMSE (the constant's si-RMSE is each frame's spread)."""
-    from conftest import load_script
-
     from litedepth_hf.data import example_arrays, load_depth_dataset
+    from litedepth_hf.metrics import layout_prediction, layout_prior, median_depth
 
-    evaluate = load_script("evaluate_dev")
     gts = [example_arrays(example)[1] for example in load_depth_dataset(train_dir)]
-    prior, median = evaluate.layout_prior(gts), evaluate.median_depth(gts)
+    prior, median = layout_prior(gts), median_depth(gts)
     assert prior.shape == (120, 160) and np.isfinite(prior).all()
     assert prior[-20:].mean() < prior[20:40].mean()  # the desk at the bottom is nearer than the wall above
-    layout = depth_metrics([evaluate.layout_prediction(prior, median, g.shape) for g in gts], gts)
+    layout = depth_metrics([layout_prediction(prior, median, g.shape) for g in gts], gts)
     constant = depth_metrics([np.full_like(g, median) for g in gts], gts)
     assert layout["si_rmse"] < constant["si_rmse"] - 0.02
-    assert evaluate.layout_prediction(prior, median, (48, 64)).shape == (48, 64)
+    assert layout_prediction(prior, median, (48, 64)).shape == (48, 64)
 
 
 
@@ -84,12 +82,11 @@ def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, tr
     """scripts/evaluate_dev.py on two real dev folders: a table per folder and the folders' equal-weight mean."""
     import json
 
-    from conftest import DATA, load_script
+    from conftest import DATA, run_script
 
-    evaluate = load_script("evaluate_dev")
     folders = [str(DATA / "tum_fr2_desk"), str(DATA / "icl_livingroom")]
-    assert evaluate.main(["--data", folders[0], "--data", folders[1], "--baseline-from", str(train_dir),
-                          "--out", str(tmp_path), "--grid-rows", "1"]) == 0
+    run_script("evaluate_dev", "--data", folders[0], "--data", folders[1], "--baseline-from", train_dir,
+               "--out", tmp_path, "--grid-rows", "1")
     record = json.loads((tmp_path / "metrics.json").read_text())
     assert list(record["folders"]) == folders
     rows = [record["folders"][f]["results"]["litedepth (embedded default)"] for f in folders]

@@ -82,7 +82,7 @@ def test_train_help_reads_well():
     short = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--help"],
                            capture_output=True, text=True, timeout=120)
     assert short.returncode == 0 and len(short.stdout.splitlines()) < 80
-    for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate", "--args_file",
+    for flag in ("--train_data", "--eval_data", "--losses", "--loss_weighting", "--crop", "--learning_rate", "--recipe",
                  "--camera_model", "--help-all"):
         assert flag in short.stdout
     full = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "train", "--help-all"],
@@ -94,16 +94,28 @@ def test_train_help_reads_well():
 
 
 def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
-    """The shipped recipe lives in one file (scripts/recipes), read by reproduce_default.sh and long_runs.sh."""
+    """Defaults come from recipes/default.args (the paper's), a --recipe layers on it, the command line wins; the
+    library's own defaults (LiteDepthLoss, LiteDepthConfig) agree with the paper's recipe."""
+    from litedepth_hf import LiteDepthConfig
+    from litedepth_hf.losses import LiteDepthLoss
+
     script = importlib.import_module("litedepth_hf.train")
-    recipe = str(ROOT / "scripts" / "recipes" / "litedepth-synth.args")
     base = ["--train_data", "frames", "--output_dir", str(tmp_path / "out"), "--report_to", "none"]
-    args, training, _ = script.parse_args(["--args_file", recipe, *base, "--seed", "5"])
-    assert (args.crop, args.augment, args.loss_weighting) == ("fixed", "strong", "fixed")
-    assert (training.per_device_train_batch_size, training.max_steps, training.warmup_steps) == (32, 16000, 500)
-    assert training.learning_rate == 4e-3 and training.seed == 5  # the command line overrides the file's seed 0
-    with pytest.raises(SystemExit, match="no such file"):
-        script.parse_args(["--args_file", str(tmp_path / "missing.args"), *base])
+    args, training, _ = script.parse_args(base)
+    assert (args.crop, args.augment, args.loss_weighting) == ("r2", "paper", "dynamic") == (
+        "r2", "paper", LiteDepthLoss().weighting)
+    assert (training.per_device_train_batch_size, training.learning_rate, training.adam_epsilon) == (8, 4e-3, 1e-3)
+    assert args.max_depth is None and script.build_model(args).config.max_depth == LiteDepthConfig().max_depth == 10
+    args, training, _ = script.parse_args(["--recipe", "litedepth-synth", *base, "--seed", "5"])
+    assert (args.crop, args.augment, args.loss_weighting, args.camera_model) == ("fixed", "strong", "fixed", True)
+    assert (training.per_device_train_batch_size, training.warmup_steps, training.weight_decay) == (32, 500, 0.1)
+    assert training.adam_epsilon == 1e-3 and training.seed == 5  # default.args still under it; the command line wins
+    own = tmp_path / "mine.args"
+    own.write_text("--crop r2  # a comment\n--learning_rate 1e-3\n")
+    args, training, _ = script.parse_args(["--recipe", "litedepth-synth", "--recipe", str(own), *base])
+    assert args.crop == "r2" and training.learning_rate == 1e-3 and training.per_device_train_batch_size == 32
+    with pytest.raises(SystemExit, match="neither a shipped recipe"):
+        script.parse_args(["--recipe", str(tmp_path / "missing.args"), *base])
 
 
 def test_mixing_weights_hold_over_an_epoch():

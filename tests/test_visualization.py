@@ -3,14 +3,12 @@ giving the same pixels."""
 
 import numpy as np
 import pytest
-from conftest import load_script
 from PIL import Image
 
 from litedepth_hf.visualization import (
     colorize_depth,
     depth_picture,
     depth_range,
-    depth_to_png16,
     error_map,
     image_grid,
 )
@@ -69,19 +67,6 @@ def test_scale_bar_labels_never_overlap_on_narrow_maps():
     # the case a user met: a 288-pixel-wide map, where "3 m" was drawn over "2.5 m"
     kept = [label for _, label, _ in scale_bar_labels(288, 0.8, 3.2, textlength) if label]
     assert "3 m" not in kept or "2.5 m" not in kept
-
-
-def test_pi_script_copy_gives_identical_pixels(kinect_depth):
-    pi = load_script()
-    same = lambda a, b: np.array_equal(np.asarray(a), np.asarray(b))  # noqa: E731
-    tall = np.concatenate([kinect_depth] * 2)  # more rows than one chunk
-    for scale_bar in (True, False):
-        assert same(pi.depth_picture(tall, scale_bar), depth_picture(tall, scale_bar))
-    assert same(pi.depth_to_png16(tall), depth_to_png16(tall))
-    flat = np.full((8, 8), 2.0, np.float32)
-    assert same(pi.depth_picture(flat), depth_picture(flat))
-    empty = np.zeros((8, 8), np.float32)
-    assert same(pi.depth_picture(empty), depth_picture(empty)) and not np.asarray(depth_picture(empty, False)).any()
 
 
 def test_chunked_picture_equals_one_pass_colouring(kinect_depth):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # beside the checkout
+
 RUNGS = {
     "silog + fixed crop": ["--losses", "silog", "--crop", "fixed", "--loss_weighting", "fixed"],
     "+ R2 crop": ["--losses", "silog", "--crop", "r2", "--loss_weighting", "fixed"],
@@ -27,8 +29,8 @@ REPORTED = ("eval_si_rmse", "eval_rmse", "eval_abs_rel", "eval_delta1")
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train_data", default="../shared/data/tum_fr1_rpy")
-    parser.add_argument("--eval_data", default="../shared/data/tum_fr3_cabinet")
+    parser.add_argument("--train_data", default=str(SHARED_DATA / "tum_fr1_rpy"))
+    parser.add_argument("--eval_data", default=str(SHARED_DATA / "tum_fr3_cabinet"))
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])

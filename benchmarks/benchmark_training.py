@@ -13,6 +13,7 @@ import argparse
 import platform
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -65,7 +66,8 @@ def measure(model, loss_fn, batches, batch_size, steps, distiller=None, device="
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="../shared/data/tum_fr1_rpy", help="a training folder")
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "tum_fr1_rpy"),
+                        help="a training folder (default: the project's tum_fr1_rpy)")
     parser.add_argument("--cache", default=None, help="decoded-frame cache folder (default: a temporary one)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--steps", type=int, default=20)

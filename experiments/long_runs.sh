@@ -7,9 +7,9 @@
 # so each run's --max_steps (and so its learning-rate decay) ends inside the budget; a run that
 # names its own --max_steps keeps it. The Trainer's --time_budget_minutes is the safety net.
 #
-# Usage: bash scripts/long_runs.sh DATA OUT MINUTES NAME:"ARGS" [NAME:"ARGS" ...]
+# Usage: bash experiments/long_runs.sh DATA OUT MINUTES NAME:"ARGS" [NAME:"ARGS" ...]
 #   DATA: a manifest folder (e.g. from scripts/shrink_dataset.py); OUT: each run's folder, log and a tar
-#   e.g. bash scripts/long_runs.sh packed runs/gpu 5.5 "r2-s0:--crop r2 --seed 0" "fixed-s0:--crop fixed --seed 0"
+#   e.g. bash experiments/long_runs.sh packed runs/gpu 5.5 "r2-s0:--crop r2 --seed 0" "fixed-s0:--crop fixed --seed 0"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=$1; OUT=$2; MINUTES=$3; shift 3
@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 CACHE=${TMPDIR:-/tmp}/litedepth-decoded  # one store per run: concurrent builders must not share one
 CAL_STEPS=${CAL_STEPS:-300}
 # the shipped recipe (its crop, seed and step count are overridden per run and by the calibration)
-COMMON=(--args_file scripts/recipes/litedepth-synth.args --train_data "$DATA" --logging_steps 200
+COMMON=(--recipe litedepth-synth --train_data "$DATA" --logging_steps 200
         --save_strategy no --report_to none --dataloader_num_workers 4 --disable_tqdm true)
 declare -A RUNS=()
 for spec in "$@"; do RUNS[${spec%%:*}]=${spec#*:}; done

@@ -4,7 +4,7 @@
 #   2,000 / 20,000 scenes (the 8,000-scene point is the previous litedepth-synth run, same recipe),
 #   a 2x-wide teacher (1.48 M parameters, 4,000 steps), a student distilled from it (8,000 steps), and the
 #   steps axis at 20,000 scenes: 4,000 (today's default) and 24,000 steps ("Steps, not scenes?").
-# About 145 min on a 2-core CPU after the renders (litedepth synth --num 20000: ~33 min). Usage: bash scripts/run_scene_count.sh [OUT]
+# About 145 min on a 2-core CPU after the renders (litedepth synth --num 20000: ~33 min). Usage: bash experiments/run_scene_count.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/curve}
@@ -25,6 +25,6 @@ python scripts/train.py --train_data "$SYNTH" --output_dir "$OUT/distilled20000"
 for run in synth2000 synth8000 synth20000 synth20000-4k synth20000-24k teacher20000 distilled20000; do
     python scripts/evaluate_dev.py --model "$OUT/$run" --out "$OUT/$run/dev_eval"
 done
-python scripts/scene_count_curve.py --runs 2000="$OUT/synth2000/dev_eval" 8000="$OUT/synth8000/dev_eval" \
+python experiments/scene_count_curve.py --runs 2000="$OUT/synth2000/dev_eval" 8000="$OUT/synth8000/dev_eval" \
     20000="$OUT/synth20000/dev_eval" --extra "teacher (2x wide)=$OUT/teacher20000/dev_eval" \
     "distilled student=$OUT/distilled20000/dev_eval" --out docs/synthetic_experiments/scene_count

@@ -5,7 +5,7 @@ Each recipe trains `scripts/train.py` from scratch for `--steps` steps (batch 8)
 `scripts/evaluate_dev.py` on the four dev folders (never trained on); results are si-RMSE as a
 multiple of the constant-depth baseline, per folder and overall (folders weighted equally).
 
-  python scripts/run_synthetic_experiments.py --synth ~/.cache/litedepth/synth/s0-240x320-spp8-direct-llvm \\
+  python experiments/run_synthetic_experiments.py --synth ~/.cache/litedepth/synth/s0-240x320-spp8-direct-llvm \\
       --recipes real,synth,mixed,restyled,synth_then_real --seeds 0,1 --steps 2000 --out runs/synth_experiments
 
 Recipes: real (the desk only), synth (renders only), synth2k (the first 2,000 renders: frames depend on
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path("../shared/data")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # beside the checkout
 COMMON = ["--augment", "strong", "--loss_weighting", "fixed", "--per_device_train_batch_size", "8",
           "--warmup_steps", "100", "--weight_decay", "0.1", "--logging_steps", "50", "--save_strategy", "no",
           "--report_to", "none", "--disable_tqdm", "true"]

@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -195,7 +194,7 @@ def quantize_onnx(source: Path, target: Path, batches: list) -> None:
 def torch_calls(module, pre, frame) -> tuple:
     """(graph only, end to end) calls of a torch depth model: its prepared tensor in, or the frame in and depth
     at the frame's size out (`pre`: frame -> numpy input)."""
-    from pi_infer import resize_map
+    from litedepth_runtime import resize_map
 
     pixels = torch.from_numpy(pre(frame))
 
@@ -212,11 +211,9 @@ def torch_calls(module, pre, frame) -> tuple:
 
 def litedepth_cells(args, frame, scratch: Path, cells: dict, info: dict) -> None:
     """LiteDepth in torch (core), ONNX Runtime and TFLite (core and full-frame graphs)."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from pi_infer import DepthRunner, preprocess
-
     from litedepth_hf.export import CoreGraph, export_model
     from litedepth_hf.inference import load_model, macs_and_params
+    from litedepth_runtime import DepthRunner, preprocess
 
     exports = Path(args.exports) if args.exports else scratch / "exports"
     if not args.exports:
@@ -249,9 +246,8 @@ def litedepth_cells(args, frame, scratch: Path, cells: dict, info: dict) -> None
 
 def peer_cells(args, frame, scratch: Path, cells: dict, info: dict) -> set:
     """Each peer in torch and ONNX Runtime fp32, the CNN peer also in ONNX Runtime int8; returns the slow ones."""
-    from pi_infer import resize_map
-
     from litedepth_hf.inference import macs_and_params
+    from litedepth_runtime import resize_map
 
     slow = set()
     height, width = frame.shape[:2]

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""LiteDepth on a Raspberry Pi: TFLite or ONNX Runtime, numpy and Pillow, nothing else.
+"""LiteDepth's runtime: exported graphs on frames with numpy, Pillow and a small runtime only (no torch).
 
-One self-contained file to copy to the device (no torch, no transformers):
+One file. The package installs it (the `litedepth-pi` command, `import litedepth_runtime`), the library
+draws its depth pictures with it, and a Raspberry Pi needs nothing else; `litedepth push` puts it in the
+model repo beside the graphs:
 
   pip install numpy pillow huggingface_hub ai-edge-litert    # or tflite-runtime, or onnxruntime
-  python pi_infer.py --repo-id ORG/litedepth photo.jpg --out depth/
-  python pi_infer.py --model exports/tflite/model_int8.tflite frames/ --out depth/
-  python pi_infer.py --repo-id ORG/litedepth camera:0 --out depth/ --smooth 0.5   # OpenCV camera
-  python pi_infer.py --repo-id ORG/litedepth walk.mp4 --out depth/                  # a video file
+  python litedepth_runtime.py --repo-id ORG/litedepth photo.jpg --out depth/
+  python litedepth_runtime.py --model exports/tflite/model_int8.tflite frames/ --out depth/
+  python litedepth_runtime.py --repo-id ORG/litedepth camera:0 --out depth/ --smooth 0.5   # OpenCV camera
+  python litedepth_runtime.py --repo-id ORG/litedepth walk.mp4 --out depth/                  # a video file
 
 Writes what `litedepth predict` writes: DIR/<stem>_depth.png (colour map, near = bright, with a scale
 bar in metres), DIR/<stem>_depth_mm.png (16-bit millimetres) and, with --npy, DIR/<stem>_depth.npy
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
@@ -174,12 +176,14 @@ def resize_map(depth: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def bilinear_taps(factor: int) -> np.ndarray:
-    """(factor, 3) weights on source pixels (i-1, i, i+1) of the `factor` outputs of pixel i (export.py's twin)."""
+    """(factor, 3) weights on the source pixels (i-1, i, i+1) of each of the `factor` outputs that pixel i
+    becomes under bilinear upsampling with half-pixel centres (`align_corners=False`); export.py builds its
+    upsampling convolutions from the same taps."""
     taps = np.zeros((factor, 3), np.float32)
     for phase in range(factor):
         offset = (phase + 0.5) / factor - 0.5
         if offset < 0:
-            taps[phase, 0], taps[phase, 1] = -offset, 1 + offset
+            taps[phase, 0], taps[phase, 1] = -offset, 1 + offset  # offset: source position, in (-0.5, 0.5)
         else:
             taps[phase, 1], taps[phase, 2] = 1 - offset, offset
     return taps
@@ -195,15 +199,24 @@ def upsample_integer(depth: np.ndarray, factor_y: int, factor_x: int) -> np.ndar
     return (windows @ bilinear_taps(factor_x).T).reshape(rows.shape[0], -1)
 
 
-# ---- a copy of litedepth_hf/visualization.py's colour map and scale bar (this file must stay one file for
-# the Pi); tests/test_visualization.py holds the two to identical pixels.
-_ANCHORS = np.array([[0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122], [229, 80, 100],
-                     [251, 135, 97], [254, 194, 135], [252, 253, 191]], dtype=np.float64)
-RAMP = np.stack([np.interp(np.linspace(0.0, 1.0, 256), np.linspace(0.0, 1.0, len(_ANCHORS)), _ANCHORS[:, c])
-                 for c in range(3)], 1).round().astype(np.uint8)
+# ---- depth as pictures and files (the library draws with these too)
 
+# Anchors of a dark-purple -> orange -> pale-yellow ramp (perceptually ordered, readable in grey),
+# interpolated once into a 256-entry table so that colouring a 48-megapixel map stays light on memory.
+_ANCHORS = np.array(
+    [
+        [0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122],
+        [229, 80, 100], [251, 135, 97], [254, 194, 135], [252, 253, 191],
+    ],
+    dtype=np.float64,
+)
+_POSITIONS = np.linspace(0.0, 1.0, len(_ANCHORS))
+RAMP = np.stack([np.interp(np.linspace(0.0, 1.0, 256), _POSITIONS, _ANCHORS[:, c]) for c in range(3)], 1).round().astype(np.uint8)
+"""256 x 3 uint8: index 0 = far (dark), 255 = near (bright)."""
 
 def depth_range(depth: np.ndarray) -> tuple:
+    """(near, far) in metres that the colour map spans: the 2nd and 98th percentiles of valid inverse depth
+    (over at most ~1 M pixels, an even subsample of larger maps). (0, 0) when nothing is valid."""
     depth = np.asarray(depth, dtype=np.float32)
     step = max(1, int(np.sqrt(depth.size / 1e6)))
     sample = depth[::step, ::step]
@@ -214,13 +227,21 @@ def depth_range(depth: np.ndarray) -> tuple:
     return float(1.0 / high), float(1.0 / low)
 
 
-def colorize_depth(depth: np.ndarray, near: float, far: float) -> np.ndarray:
+def colorize_depth(depth: np.ndarray, near: float = None, far: float = None) -> np.ndarray:
+    """Depth (H, W) in metres -> uint8 RGB (H, W, 3); near is bright, far is dark, invalid is black.
+
+    Colours follow inverse depth between `near` and `far` (default: `depth_range`, so a room and a street
+    both use the whole ramp). Give the same near/far to compare maps on one scale.
+    """
     depth = np.asarray(depth, dtype=np.float32)
+    if near is None or far is None:
+        auto_near, auto_far = depth_range(depth)
+        near, far = near or auto_near, far or auto_far
     if not near or not far:
         return np.zeros(depth.shape + (3,), dtype=np.uint8)
     low, high = 1.0 / far, 1.0 / near
     with np.errstate(divide="ignore", invalid="ignore"):
-        index = np.reciprocal(depth)
+        index = np.reciprocal(depth)  # one float32 map, reused in place
     index -= low
     index *= 255.0 / max(high - low, 1e-12)
     np.nan_to_num(index, copy=False, nan=-1.0, posinf=-1.0, neginf=-1.0)
@@ -232,6 +253,7 @@ def colorize_depth(depth: np.ndarray, near: float, far: float) -> np.ndarray:
 
 
 def _ticks(near: float, far: float) -> list:
+    """A few round metre values between near and far (1-2-5 steps), for the scale bar."""
     for step in (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0):
         values = np.arange(np.ceil(near / step) * step, far + 1e-9, step)
         if len(values) <= 6:
@@ -302,14 +324,18 @@ def depth_to_png16(depth: np.ndarray) -> Image.Image:
         rows = np.nan_to_num(depth[top: top + CHUNK_ROWS].astype(np.float32) * 1000.0, nan=0.0, posinf=0.0, neginf=0.0)
         millimetres[top: top + CHUNK_ROWS] = np.clip(np.round(rows), 0, 65535)
     return Image.fromarray(millimetres)
-# ---- end of the copy
 
 
-def output_paths(out: Path, stem: str, npy: bool) -> dict:
-    """The files written per input: the same names as `litedepth predict`."""
-    paths = {"color": out / f"{stem}_depth.png", "png16": out / f"{stem}_depth_mm.png"}
+
+
+def output_paths(out_dir: Path, stem: str, npy: bool = False, grey: bool = False) -> dict:
+    """The files `predict` (and the Pi script) write for one image (`stem` may hold subfolders)."""
+    out_dir = Path(out_dir)
+    paths = {"color": out_dir / f"{stem}_depth.png", "png16": out_dir / f"{stem}_depth_mm.png"}
     if npy:
-        paths["npy"] = out / f"{stem}_depth.npy"
+        paths["npy"] = out_dir / f"{stem}_depth.npy"
+    if grey:
+        paths["grey"] = out_dir / f"{stem}_inverse_depth.png"
     return paths
 
 
@@ -363,9 +389,10 @@ def image_files(inputs) -> list:
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
-def load_frame(file: Path):
-    """uint8 RGB with EXIF orientation applied, or None (with a message) for an unreadable file. 16-bit and
-    float pictures are scaled to 8 bits as the image processor scales them (convert("RGB") clips them white)."""
+def read_rgb(file) -> np.ndarray:
+    """An image file as uint8 RGB (H, W, 3), EXIF orientation applied. 16-bit and float pictures are scaled to
+    8 bits as the image processor scales them (Pillow's convert("RGB") would clip them white); palette
+    transparency goes through RGBA. A missing or unreadable file raises one clear error naming it."""
     try:
         with Image.open(file) as image:
             image = ImageOps.exif_transpose(image)
@@ -377,9 +404,11 @@ def load_frame(file: Path):
             if image.mode in ("P", "PA"):
                 image = image.convert("RGBA")
             return np.asarray(image.convert("RGB"))
-    except (OSError, ValueError) as error:
-        print(f"cannot read {file}: {error}", file=sys.stderr)
-        return None
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Image file not found: {file}") from None
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow's own text repeats the path: name it once
+        reason = str(error).replace(repr(str(file)), "").replace(str(file), "").strip(" :") or type(error).__name__
+        raise ValueError(f"Cannot read image {file}: {reason}") from None
 
 
 class LatestFrame:
@@ -506,8 +535,10 @@ def main(argv=None):
     for stream, stem in zip(streams, stems[len(files):]):
         timings += run_stream(runner, stream, planned[stem], args.smooth, args.max_frames, not args.no_scale_bar)
     for file in files:
-        rgb = load_frame(file)
-        if rgb is None:
+        try:
+            rgb = read_rgb(file)
+        except (OSError, ValueError) as error:
+            print(error, file=sys.stderr)
             unreadable.append(str(file))
             continue
         start = time.perf_counter()

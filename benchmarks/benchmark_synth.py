@@ -7,7 +7,7 @@ long run), so rows compare steady-state cost; with
 `--workers` processes a full `litedepth synth` run renders about workers x 1000 / ms images/s, minus the
 start-up (printed by `litedepth synth` itself).
 
-  python scripts/benchmark_synth.py --textures ../shared/data/textures_photos --meshes ../shared/data/meshes
+  python benchmarks/benchmark_synth.py --textures ../shared/data/textures_photos --meshes ../shared/data/meshes
 """
 
 import argparse

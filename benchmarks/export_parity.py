@@ -2,7 +2,7 @@
 """How close each exported file is to the torch pipeline, on a whole RGB-D dataset.
 
 Runs `pipeline`-equivalent torch inference and every graph of a `litedepth export` folder
-through `scripts/pi_infer.py`'s runner (the code the Pi runs), on every frame of --data, and
+through `litedepth_runtime`'s runner (the code the Pi runs), on every frame of --data, and
 writes per-file dev metrics for each folder (default: the four dev folders), the change in si-RMSE
 against torch and, for fp16/int8, against the file's fp32 twin, and the largest per-pixel difference
 relative to torch's depth, |d - d_torch| / d_torch. docs/export.md's parity table comes from it.
@@ -16,13 +16,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-sys.path.insert(0, str(Path(__file__).parent))
-from evaluate_dev import DEV_FOLDERS  # noqa: E402
-from pi_infer import DepthRunner  # noqa: E402
-
-from litedepth_hf.data import example_arrays, load_depth_dataset  # noqa: E402
-from litedepth_hf.inference import load_model, predict_depth  # noqa: E402
+from litedepth_hf.data import DEV_FOLDERS, example_arrays, load_depth_dataset
+from litedepth_hf.inference import load_model, predict_depth
 from litedepth_hf.metrics import depth_metrics  # noqa: E402
+from litedepth_runtime import DepthRunner
 
 SHOWN = ("si_rmse", "rmse", "abs_rel", "delta1")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

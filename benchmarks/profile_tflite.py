@@ -8,19 +8,18 @@ run interleaved in blocks of 25 back-to-back runs (12 rounds, 300 timings each b
 medians are differenced, so single ops under ~5 us are noise; the stage sums (pre-processing, network,
 upsampling) are the figures to trust.
 Also times what a caller pays instead of the in-graph upsampling when a graph stops at 1/4
-resolution: the host upsampling of pi_infer.py (numpy) and PIL's float resize.
+resolution: the host upsampling of litedepth_runtime (numpy) and PIL's float resize.
 
 With XNNPACK (the default runtime) the supported ops run as one fused partition, so a prefix's
 last op carries the partition's cost: per-op rows inside the network are not meaningful there, stage
 sums are. `--builtin` adds a pass on TFLite's own kernels (XNNPACK off), where each op is its own kernel.
 
-  python scripts/profile_tflite.py exports/tflite/model_fullframe_int8.tflite exports/tflite/model_int8.tflite \
+  python benchmarks/profile_tflite.py exports/tflite/model_fullframe_int8.tflite exports/tflite/model_int8.tflite \
       --builtin --out docs/benchmark/PROFILE.md
 """
 
 import argparse
 import statistics
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -130,15 +129,15 @@ def profile(path: Path, threads: int, rounds: int, builtin: bool = False) -> lis
 
 def host_upsampling(rounds: int) -> list:
     """What a 1/4-resolution graph leaves to the caller: 32x40 -> 480x640 bilinear in numpy and in PIL."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from pi_infer import upsample_integer
     from PIL import Image
+
+    from litedepth_runtime import upsample_integer
 
     depth = np.random.default_rng(0).uniform(0.5, 5.0, (32, 40)).astype(np.float32)
     numpy_ms, pil_ms = timed([lambda: upsample_integer(depth, 15, 16),
                               lambda: Image.fromarray(depth).resize((640, 480), Image.BILINEAR)], rounds)
     return ["### Upsampling on the host instead (32x40 -> 480x640, 1 thread)", "",
-            f"- numpy, two 3-tap passes (`pi_infer.upsample_integer`): {numpy_ms:.3f} ms",
+            f"- numpy, two 3-tap passes (`litedepth_runtime.upsample_integer`): {numpy_ms:.3f} ms",
             f"- PIL float bilinear resize: {pil_ms:.3f} ms", ""]
 
 
@@ -153,7 +152,7 @@ def main():
     parser.add_argument("--out", type=Path, default=None, help="write the tables to this Markdown file")
     args = parser.parse_args()
     lines = [f"Measured {time.strftime('%Y-%m-%d')}, {args.threads} thread(s), median of {args.rounds * 25} runs per "
-             "prefix in interleaved blocks of 25 (see scripts/profile_tflite.py for the method).", ""]
+             "prefix in interleaved blocks of 25 (see benchmarks/profile_tflite.py for the method).", ""]
     for path in args.graphs:
         if not path.is_file():
             raise SystemExit(f"No such graph: {path}")
