@@ -211,8 +211,9 @@ def torch_calls(module, pre, frame) -> tuple:
 
 def litedepth_cells(args, frame, scratch: Path, cells: dict, info: dict) -> None:
     """LiteDepth in torch (core), ONNX Runtime and TFLite (core and full-frame graphs)."""
+    from litedepth_hf.complexity import macs_and_params
     from litedepth_hf.export import CoreGraph, export_model
-    from litedepth_hf.inference import load_model, macs_and_params
+    from litedepth_hf.inference import load_model
     from litedepth_runtime import DepthRunner, preprocess
 
     exports = Path(args.exports) if args.exports else scratch / "exports"
@@ -246,7 +247,7 @@ def litedepth_cells(args, frame, scratch: Path, cells: dict, info: dict) -> None
 
 def peer_cells(args, frame, scratch: Path, cells: dict, info: dict) -> set:
     """Each peer in torch and ONNX Runtime fp32, the CNN peer also in ONNX Runtime int8; returns the slow ones."""
-    from litedepth_hf.inference import macs_and_params
+    from litedepth_hf.complexity import macs_and_params
     from litedepth_runtime import resize_map
 
     slow = set()

@@ -18,10 +18,9 @@ from pathlib import Path
 import torch
 
 from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation
-from litedepth_hf.augmentation import pad_collate
 from litedepth_hf.data import load_depth_dataset
 from litedepth_hf.losses import LiteDepthLoss
-from litedepth_hf.training import RGBDTrainingDataset, cpu_layout
+from litedepth_hf.training import RGBDDataset, cpu_layout, pad_collate
 
 
 def inline_batches(dataset, batch_size):
@@ -84,13 +83,13 @@ def main():
     torch.manual_seed(0)
     data = load_depth_dataset(args.data)
     data = data.select(range(min(len(data), args.max_frames)))
-    uncached = RGBDTrainingDataset(data, train=True, cache=False)
-    in_ram = RGBDTrainingDataset(data, train=True)
+    uncached = RGBDDataset(data, train=True, cache=False)
+    in_ram = RGBDDataset(data, train=True)
     for index in range(len(in_ram)):
         in_ram.decoded(index)  # decode once, as the in-RAM cache does after epoch 1
     with tempfile.TemporaryDirectory() as scratch:
         store = DecodedFrames(data, args.cache or scratch, progress=False)
-        mapped = RGBDTrainingDataset(data, train=True, decoded_store=store)
+        mapped = RGBDDataset(data, train=True, decoded_store=store)
         rows = []
         settings = [("frames decoded at every access (no cache), batches built between steps",
                      inline_batches(uncached, args.batch_size)),

@@ -140,7 +140,7 @@ def augment(rgb: np.ndarray, depth: np.ndarray, rng: np.random.Generator, config
         rgb = rotate(rgb, degrees, Image.BILINEAR, pixel_aspect=(crop_h / in_h) / (crop_w / in_w))
         depth = rotate(depth, degrees, Image.NEAREST)
     rgb = color_jitter(rgb, rng, config)
-    sample = _sample(rgb, depth, mean, std)
+    sample = to_sample(rgb, depth, mean, std)
     sample["intrinsics"] = crop_intrinsics(intrinsics, top, left, flipped_width=frame_width if flipped else 0,
                                            stride=stride)
     sample["focal_length"] = focal_ratio(sample["intrinsics"], depth.shape[1])
@@ -160,41 +160,13 @@ def label_stride(crop_height: int, input_height: int, max_scale: float) -> int:
     return max(1, math.ceil(crop_height / (max_scale * input_height) - 1e-9))
 
 
-def eval_sample(rgb: np.ndarray, depth: np.ndarray, intrinsics=None, input_size=(128, 160),
-                mean=(0.5,) * 3, std=(0.5,) * 3) -> dict:
-    """Whole frame, no randomness: what inference sees, with the full-resolution GT."""
-    sample = _sample(resize_float_image(rgb.astype(np.float32) / 255.0, *input_size), depth, mean, std)
-    sample["intrinsics"] = crop_intrinsics(intrinsics, 0, 0)
-    sample["focal_length"] = focal_ratio(sample["intrinsics"], depth.shape[1])
-    return sample
-
-
-def _sample(rgb01: np.ndarray, depth: np.ndarray, mean, std) -> dict:
+def to_sample(rgb01: np.ndarray, depth: np.ndarray, mean, std) -> dict:
+    """[0, 1] RGB (h, w, 3) and depth -> normalised `pixel_values` (3, h, w) and `labels` tensors."""
     pixels = (rgb01 - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return {
         "pixel_values": torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))),
         "labels": torch.from_numpy(np.array(depth, dtype=np.float32)),  # a copy: frames may be cached/read-only
     }
-
-
-def pad_collate(samples: list) -> dict:
-    """Zero-pad `pixel_values` and `labels` (0 = invalid depth) bottom/right to the batch's largest.
-
-    Per-sample `intrinsics` (fx, fy, cx, cy of the label grid; NaN when unknown) are stacked.
-    """
-    batch = {}
-    for key in ("pixel_values", "labels"):
-        tensors = [s[key] for s in samples]
-        height = max(t.shape[-2] for t in tensors)
-        width = max(t.shape[-1] for t in tensors)
-        out = tensors[0].new_zeros((len(tensors),) + tensors[0].shape[:-2] + (height, width))
-        for i, t in enumerate(tensors):
-            out[i, ..., : t.shape[-2], : t.shape[-1]] = t
-        batch[key] = out
-    batch["intrinsics"] = torch.stack([s["intrinsics"] for s in samples])
-    if all("focal_length" in s for s in samples):
-        batch["focal_length"] = torch.stack([s["focal_length"] for s in samples])
-    return batch
 
 
 def crop_intrinsics(intrinsics, top: int, left: int, flipped_width: int = 0, stride: int = 1) -> torch.Tensor:

@@ -245,7 +245,7 @@ def expand_sources(specs) -> list:
             if any(ch in item for ch in "*?["):
                 matches = sorted(p for p in globbing.glob(item) if Path(p).is_dir())
                 if not matches:
-                    raise FileNotFoundError(f"--train_data pattern {item!r} matches no folder")
+                    raise FileNotFoundError(f"training source pattern {item!r} matches no folder")
                 sources.extend(matches)
             else:
                 sources.append(item)
@@ -254,7 +254,7 @@ def expand_sources(specs) -> list:
     names = [source_name(s) for s in sources]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValueError(f"training sources share the name(s) {repeated}: --train_mix could not tell them apart")
+        raise ValueError(f"training sources share the name(s) {repeated}: mixing weights by name could not tell them apart")
     return sources
 
 

@@ -224,7 +224,7 @@ def build_repo(model_dir, out_dir, repo_id: str, exports_dir=None, eval_results=
     from huggingface_hub import ModelCard
 
     from . import LiteDepthForDepthEstimation, LiteDepthImageProcessor, register
-    from .inference import macs_and_params
+    from .complexity import macs_and_params
 
     model_dir = check_model_dir(model_dir)
     out_dir = Path(out_dir)

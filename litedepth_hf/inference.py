@@ -99,12 +99,3 @@ def evaluate_dataset(model, processor, dataset, batch_size: int = 8, keep: int =
             if len(kept) < keep:
                 kept.append((rgb, gt, depth))
     return depth_metrics(predictions, targets), kept
-
-
-def macs_and_params(module, sample: torch.Tensor) -> tuple:
-    """(multiply-accumulates, parameters) of one forward pass, counted by torch's flop counter."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        module(sample)
-    return counter.get_total_flops() / 2, sum(p.numel() for p in module.parameters())

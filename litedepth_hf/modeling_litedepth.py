@@ -183,26 +183,6 @@ def silog_loss(predicted, target, variance_focus: float = 0.15, eps: float = 1e-
     return torch.where(positive, torch.sqrt(torch.where(positive, squared, torch.ones_like(squared))), squared * 0)
 
 
-# timm block layer -> our (LiteDepthConvLayer, index) path: depthwise-separable (stage 0) and inverted residual blocks.
-TIMM_DS_LAYERS = {"conv_dw": "conv_dw.0", "bn1": "conv_dw.1", "conv_pw": "conv_pw.0", "bn2": "conv_pw.1"}
-TIMM_IR_LAYERS = {"conv_pw": "conv_pw.0", "bn1": "conv_pw.1", "conv_dw": "conv_dw.0", "bn2": "conv_dw.1",
-                  "conv_pwl": "conv_pwl.0", "bn3": "conv_pwl.1"}
-
-
-def timm_to_native_name(key: str) -> str:
-    """`conv_stem.weight` -> `stem.0.weight`, `blocks.1.0.bn2.bias` -> `stages.1.0.conv_dw.1.bias`; else unchanged."""
-    head, _, rest = key.partition(".")
-    if head in ("conv_stem", "bn1"):
-        return f"stem.{0 if head == 'conv_stem' else 1}.{rest}"
-    parts = key.split(".")
-    if head == "blocks" and len(parts) > 4:
-        stage, block, layer = parts[1], parts[2], parts[3]
-        mapping = TIMM_DS_LAYERS if stage == "0" else TIMM_IR_LAYERS
-        if layer in mapping:
-            return f"stages.{stage}.{block}.{mapping[layer]}.{'.'.join(parts[4:])}"
-    return key
-
-
 class LiteDepthPreTrainedModel(PreTrainedModel):
     config_class = LiteDepthConfig
     base_model_prefix = "encoder"
@@ -261,24 +241,6 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         self.decoder = LiteDepthDecoder(self.encoder.channels, config.decoder_channels, config.head_channels)
         self.post_init()
 
-    def load_timm_encoder_weights(self, state_dict: dict) -> list:
-        """Load ImageNet weights of timm's `(tf_)mobilenetv3_small_minimal_100` into the native encoder.
-
-        timm names are mapped onto ours (`conv_stem`/`bn1` -> `stem`, `blocks.i.j.conv_x`/`bnk` ->
-        `stages.i.j.conv_x`); `blocks.5`, `conv_head` and `classifier` are dropped. Returns the
-        encoder keys left uninitialised (empty when everything matched). `tf_` weights assume
-        TF "same" padding, so expect a small shift before fine-tuning.
-        """
-        if not isinstance(self.encoder, LiteDepthMobileNetV3Encoder):
-            raise ValueError("load_timm_encoder_weights only applies to the native MobileNetV3 encoder.")
-        ours = self.encoder.state_dict()
-        converted = {}
-        for key, value in state_dict.items():
-            name = timm_to_native_name(key)
-            if name in ours and ours[name].shape == value.shape:
-                converted[name] = value
-        return list(self.encoder.load_state_dict(converted, strict=False).missing_keys)
-
     def forward(
         self,
         pixel_values: torch.Tensor,
@@ -296,8 +258,10 @@ class LiteDepthForDepthEstimation(LiteDepthPreTrainedModel):
         output_size (`(h, w)`, *optional*): size of `predicted_depth`; defaults to the labels' size when
             labels are given, else the input size (1/4 of it with `upsample_mode="none"`). One resize
             from the 1/4-resolution map.
-        output_hidden_states (`bool`, *optional*): return the decoder's fused maps (see `LiteDepthDecoder`)
-            (1/32, 1/16, 1/8, 1/4), as structure-aware distillation uses them.
+        output_hidden_states (`bool`, *optional*): `hidden_states` are the *decoder's* maps, coarse to fine
+            (1/32, 1/16, 1/8: fused, before their ReLU; 1/4: the concat the head sees), not the backbone's as
+            in most transformers models: they are what structure-aware distillation compares. The encoder's
+            maps come from `model.encoder(pixel_values)`.
         focal_length (`torch.FloatTensor` of shape `(batch,)`, *optional*): each image's horizontal focal
             length in units of its width (f_x / W; the image processor computes it from `focal_length` in
             pixels, `fov` or EXIF); NaN for an unknown camera. A camera-aware model

@@ -36,7 +36,7 @@ from litedepth_hf.data import describe_source, expand_sources, is_rendered, load
 from litedepth_hf.losses import LOSS_TERMS, LiteDepthLoss
 from litedepth_hf.training import (
     LiteDepthTrainer,
-    RGBDTrainingDataset,
+    RGBDDataset,
     TimeBudgetCallback,
     make_compute_metrics,
     plot_training_curves,
@@ -246,7 +246,7 @@ def build_train_set(script_args, augment_config, common: dict, distributed: bool
             store = DecodedFrames(data, Path(script_args.decoded_cache).expanduser(), progress=not distributed)
         rendered = is_rendered(source)
         config = replace(augment_config, camera_model=script_args.camera_model and rendered)
-        sets.append(RGBDTrainingDataset(data, train=True, augment_config=config, decoded_store=store,
+        sets.append(RGBDDataset(data, train=True, augment_config=config, decoded_store=store,
                                         restyle_references=references if rendered else None, **common))
     if len(sets) == 1 and not script_args.epoch_size:
         return sets[0]
@@ -293,7 +293,7 @@ def main(argv=None):
         train_set = build_train_set(script_args, augment_config, common, training_args.world_size > 1)
     eval_set = None
     if script_args.eval_data:
-        eval_set = RGBDTrainingDataset(load_depth_dataset(script_args.eval_data, script_args.depth_scale),
+        eval_set = RGBDDataset(load_depth_dataset(script_args.eval_data, script_args.depth_scale),
                                        train=False, **common)
     elif training_args.eval_strategy != "no":
         training_args.eval_strategy = "no"

@@ -10,15 +10,53 @@ import torch
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
-from .augmentation import AugmentConfig, augment, eval_sample, match_colours, pad_collate
+from .augmentation import (
+    AugmentConfig,
+    augment,
+    crop_intrinsics,
+    focal_ratio,
+    match_colours,
+    resize_float_image,
+    to_sample,
+)
 from .data import example_arrays
 from .losses import LiteDepthLoss
 
 LOSS_STATE_FILE = "loss_state.safetensors"
 
 
-class RGBDTrainingDataset(torch.utils.data.Dataset):
-    """A `datasets.Dataset` from `litedepth_hf.data`, decoded once and augmented per access.
+def eval_sample(rgb: np.ndarray, depth: np.ndarray, intrinsics=None, input_size=(128, 160),
+                mean=(0.5,) * 3, std=(0.5,) * 3) -> dict:
+    """Whole frame, no randomness: what inference sees, with the full-resolution GT."""
+    sample = to_sample(resize_float_image(rgb.astype(np.float32) / 255.0, *input_size), depth, mean, std)
+    sample["intrinsics"] = crop_intrinsics(intrinsics, 0, 0)
+    sample["focal_length"] = focal_ratio(sample["intrinsics"], depth.shape[1])
+    return sample
+
+
+def pad_collate(samples: list) -> dict:
+    """Zero-pad `pixel_values` and `labels` (0 = invalid depth) bottom/right to the batch's largest.
+
+    Per-sample `intrinsics` (fx, fy, cx, cy of the label grid; NaN when unknown) are stacked.
+    """
+    batch = {}
+    for key in ("pixel_values", "labels"):
+        tensors = [s[key] for s in samples]
+        height = max(t.shape[-2] for t in tensors)
+        width = max(t.shape[-1] for t in tensors)
+        out = tensors[0].new_zeros((len(tensors),) + tensors[0].shape[:-2] + (height, width))
+        for i, t in enumerate(tensors):
+            out[i, ..., : t.shape[-2], : t.shape[-1]] = t
+        batch[key] = out
+    batch["intrinsics"] = torch.stack([s["intrinsics"] for s in samples])
+    if all("focal_length" in s for s in samples):
+        batch["focal_length"] = torch.stack([s["focal_length"] for s in samples])
+    return batch
+
+
+class RGBDDataset(torch.utils.data.Dataset):
+    """A `datasets.Dataset` from `litedepth_hf.data` as model samples: augmented per access for training
+    (`train=True`), whole frames for evaluation; decoded once.
 
     Training samples draw their augmentation from torch's RNG, which Trainer seeds and
     checkpoints, so runs are reproducible and resumes continue the same stream.

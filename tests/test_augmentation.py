@@ -7,8 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from litedepth_hf.augmentation import AugmentConfig, augment, pad_collate, rotate
+from litedepth_hf.augmentation import AugmentConfig, augment, rotate
 from litedepth_hf.image_processing_litedepth import resize_float_image
+from litedepth_hf.training import pad_collate
 
 NO_NOISE = {"rotation_p": 0.0, "gamma": (1, 1), "brightness": (1, 1), "channel_gain": (1, 1)}
 EXPECTED = {(64, 96): (240, 384), (96, 128): (360, 512), (128, 160): (480, 640)}

@@ -23,7 +23,7 @@ def test_parameter_count_matches_spec(model):
 
 
 def test_macs_at_128x160_match_spec(model):
-    from litedepth_hf.inference import macs_and_params
+    from litedepth_hf.complexity import macs_and_params
 
     macs, params = macs_and_params(model, torch.zeros(1, 3, 128, 160))
     assert abs(macs - 26.7e6) / 26.7e6 < 0.05, macs
@@ -131,8 +131,10 @@ def test_backbone_without_four_maps_is_rejected():
         LiteDepthForDepthEstimation(config)
 
 
-def test_timm_encoder_weights_load_by_name(model):
+def test_timm_encoder_weights_load_by_name(model, tmp_path):
     """timm names (conv_stem/bn1, blocks.i.j.conv_pw/bn1/...) map onto the native encoder."""
+    from litedepth_hf.convert_timm_to_litedepth import load_timm_encoder_weights
+
     timm_names = {"conv_stem.weight": "stem.0.weight", "bn1.running_var": "stem.1.running_var",
                   "blocks.0.0.conv_dw.weight": "stages.0.0.conv_dw.0.weight",
                   "blocks.0.0.bn2.bias": "stages.0.0.conv_pw.1.bias",
@@ -142,10 +144,20 @@ def test_timm_encoder_weights_load_by_name(model):
     ours = model.encoder.state_dict()
     state = {timm: ours[name].clone() + 1 for timm, name in timm_names.items()}
     state["conv_head.weight"] = torch.zeros(1024, 576, 1, 1)  # dropped, like the classifier
-    missing = fresh.load_timm_encoder_weights(state)
+    missing = load_timm_encoder_weights(fresh, state)
     for timm, name in timm_names.items():
         assert torch.equal(fresh.encoder.state_dict()[name], state[timm]), timm
         assert name not in missing
+    from safetensors.torch import save_file
+
+    from litedepth_hf.convert_timm_to_litedepth import main as convert
+
+    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp_path / "timm.safetensors"))
+    assert convert([str(tmp_path / "timm.safetensors"), str(tmp_path / "converted")]) == 0
+    converted = LiteDepthForDepthEstimation.from_pretrained(tmp_path / "converted")
+    assert torch.equal(converted.encoder.state_dict()["stem.0.weight"], state["conv_stem.weight"])
+    with pytest.raises(SystemExit, match="exists"):
+        convert([str(tmp_path / "timm.safetensors"), str(tmp_path / "converted")])
 
 
 def test_camera_aware_depth_scales_as_focal_length_over_canonical():

@@ -245,10 +245,10 @@ def test_same_seed_same_files_shards_and_resume(tiny_set, tmp_path):
 
 
 def test_folder_loads_with_per_row_intrinsics_that_reach_the_losses(tiny_set):
-    from litedepth_hf.augmentation import AugmentConfig, pad_collate
+    from litedepth_hf.augmentation import AugmentConfig
     from litedepth_hf.data import example_arrays, load_depth_dataset
     from litedepth_hf.losses import virtual_normal
-    from litedepth_hf.training import RGBDTrainingDataset
+    from litedepth_hf.training import RGBDDataset, pad_collate
 
     out, config, result = tiny_set
     dataset = load_depth_dataset(out)
@@ -262,7 +262,7 @@ def test_folder_loads_with_per_row_intrinsics_that_reach_the_losses(tiny_set):
         assert intrinsics["cy"] == pytest.approx(float(row["cy"]), rel=1e-4)
         stored = np.asarray(Image.open(out / row["depth"]), np.float32) / synthetic.DEPTH_SCALE
         assert np.array_equal(depth, stored) and (depth > 0).mean() > 0.5
-    train = RGBDTrainingDataset(dataset, train=True, augment_config=AugmentConfig(crop="fixed", rotation_p=0.0,
+    train = RGBDDataset(dataset, train=True, augment_config=AugmentConfig(crop="fixed", rotation_p=0.0,
                                                                                     flip_p=0.0))
     batch = pad_collate([train[i] for i in range(6)])
     expected = torch.tensor([[float(r[k]) for k in ("fx", "fy", "cx", "cy")] for r in rows])
