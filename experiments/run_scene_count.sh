@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The scene-count curve and the teacher route of docs/training.md ("More scenes and a teacher"): renders only,
 # seed 0, batch 8, 8,000 steps unless said otherwise; scored on the four dev folders.
-#   2,000 / 20,000 scenes (the 8,000-scene point is the previous litedepth-synth run, same recipe),
-#   a 2x-wide teacher (1.48 M parameters, 4,000 steps), a student distilled from it (8,000 steps), and the
-#   steps axis at 20,000 scenes: 4,000 (today's default) and 24,000 steps ("Steps, not scenes?").
+#   2,000 / 8,000 / 20,000 scenes, a 2x-wide teacher (1.48 M parameters, 4,000 steps), a student distilled from
+#   it (8,000 steps), and the steps axis at 20,000 scenes: 4,000 and 24,000 steps ("Steps, not scenes?").
+# Those runs (2026-11-26) used the v1 renderer; `litedepth synth` now renders v2 rooms (photo materials, meshes,
+# lamps), so a rerun measures the same curve on today's renders, not the published numbers.
 # About 145 min on a 2-core CPU after the renders (litedepth synth --num 20000: ~33 min). Usage: bash experiments/run_scene_count.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Dev si-RMSE against the number of rendered scenes (and any extra runs), from `evaluate_dev.py --out` files.
 
-  python experiments/scene_count_curve.py --runs 2000=runs/curve/synth2000/dev_eval 8000=runs/default/litedepth-synth/dev_eval \\
+  python experiments/scene_count_curve.py --runs 2000=runs/curve/synth2000/dev_eval 8000=runs/curve/synth8000/dev_eval \\
       20000=runs/curve/synth20000/dev_eval --extra "distilled, 20k=runs/curve/distilled20000/dev_eval" \\
       --out docs/synthetic_experiments/scene_count
 

@@ -12,7 +12,7 @@ from litedepth_hf.data import depth_in_metres, example_arrays, load_depth_datase
 
 def test_manifest_folder(train_dir):
     dataset = load_depth_dataset(train_dir)
-    assert len(dataset) == 120
+    assert len(dataset) == 16
     rgb, depth, intrinsics = example_arrays(dataset[0])
     assert rgb.shape == (480, 640, 3) and rgb.dtype == np.uint8
     assert depth.shape == (480, 640) and depth.dtype == np.float32
@@ -24,8 +24,8 @@ def test_manifest_folder(train_dir):
 def test_mai_layout_in_millimetres_gives_the_same_metres(train_dir, tmp_path):
     for sub in ("rgb", "depth"):
         (tmp_path / sub).mkdir()
-    for name in ("0000", "0006"):
-        shutil.copy(train_dir / "rgb" / f"{name}.png", tmp_path / "rgb" / f"{name}.png")
+    for name in ("0000", "0041"):
+        shutil.copy(train_dir / "rgb" / f"{name}.jpg", tmp_path / "rgb" / f"{name}.jpg")
         tum = np.asarray(Image.open(train_dir / "depth" / f"{name}.png")).astype(np.float64)
         Image.fromarray(np.round(tum / 5.0).astype(np.uint16)).save(tmp_path / "depth" / f"{name}.png")  # mm
     dataset = load_depth_dataset(tmp_path, depth_scale=1000.0)
@@ -62,7 +62,7 @@ def test_missing_and_broken_folders_name_the_problem(tmp_path, train_dir):
         load_depth_dataset(tmp_path / "nope")
     (tmp_path / "rgb").mkdir()
     (tmp_path / "depth").mkdir()
-    shutil.copy(train_dir / "rgb" / "0000.png", tmp_path / "rgb" / "a.png")
+    shutil.copy(train_dir / "rgb" / "0000.jpg", tmp_path / "rgb" / "a.jpg")
     shutil.copy(train_dir / "depth" / "0000.png", tmp_path / "depth" / "b.png")
     with pytest.raises(ValueError, match="no partner"):
         load_depth_dataset(tmp_path, depth_scale=5000)
@@ -73,7 +73,7 @@ def test_missing_and_broken_folders_name_the_problem(tmp_path, train_dir):
         load_depth_dataset(bad)
 
 
-def _copy_frames(train_dir, root, ids=("0000", "0006", "0012")):
+def _copy_frames(train_dir, root, ids=("0000", "0041", "0082")):
     """A manifest folder with a few real frames, safe to modify."""
     import csv
 
@@ -109,7 +109,7 @@ def test_decoded_cache_is_bit_exact_and_rebuilt_when_a_file_changes(train_dir, t
         assert cached[1].dtype == depth.dtype and np.array_equal(cached[1], depth)
         assert cached[2] == intrinsics
     assert DecodedFrames(dataset, cache, progress=False).decoded_count == 0  # read back, not decoded
-    depth_file = root / "depth" / "0006.png"
+    depth_file = root / "depth" / "0041.png"
     os.utime(depth_file, ns=(1, 1))  # touched, content the same: no decoding
     assert DecodedFrames(dataset, cache, progress=False).decoded_count == 0
     changed = np.asarray(Image.open(depth_file)).copy()

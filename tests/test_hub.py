@@ -23,7 +23,7 @@ REPO_ID = "litedepth-test/litedepth"
 CORE_FILES = ["README.md", "config.json", "configuration_litedepth.py", "eval_results.json",
               "image_processing_litedepth.py", "model.safetensors", "modeling_litedepth.py",
               "preprocessor_config.json", "sample_depth.png"]
-EXPORT_FILES = ["export.json", "onnx/model.onnx", "onnx/model_fullframe.onnx"] + [
+EXPORT_FILES = ["export.json", "litedepth_runtime.py", "onnx/model.onnx", "onnx/model_fullframe.onnx"] + [
     f"tflite/model{g}_{p}.tflite" for g in ("", "_fullframe") for p in ("fp32", "fp16", "int8")]
 EVAL = Path(DEFAULT_CHECKPOINT) / "dev_metrics.json"
 
@@ -139,7 +139,7 @@ print(type(pipe.model).__module__)
 @pytest.mark.parametrize("mode", ["package", "remote-code"])
 def test_pipeline_loads_offline_from_the_hub_cache(repo, tmp_path, dev_dir, mode):
     cache = hub_cache(tmp_path, repo[0])
-    image = dev_dir / "rgb" / "0010.jpg"
+    image = dev_dir / "rgb" / "0004.jpg"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "HF_HOME": str(tmp_path / "home"),
            "PYTHONPATH": str(ROOT) if mode == "package" else ""}
     result = subprocess.run([sys.executable, "-c", LOAD, REPO_ID, str(image), mode, str(tmp_path / "d.npy")],

@@ -78,13 +78,13 @@ def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
 
 
 
-def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, train_dir):
-    """scripts/evaluate_dev.py on two real dev folders: a table per folder and the folders' equal-weight mean."""
+def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, train_dir, shared_data):
+    """scripts/evaluate_dev.py on two whole dev folders: a table per folder and the folders' equal-weight mean."""
     import json
 
-    from conftest import DATA, run_script
+    from conftest import run_script
 
-    folders = [str(DATA / "tum_fr2_desk"), str(DATA / "icl_livingroom")]
+    folders = [str(shared_data / "tum_fr2_desk"), str(shared_data / "icl_livingroom")]
     run_script("evaluate_dev", "--data", folders[0], "--data", folders[1], "--baseline-from", train_dir,
                "--out", tmp_path, "--grid-rows", "1")
     record = json.loads((tmp_path / "metrics.json").read_text())

@@ -78,7 +78,7 @@ def test_trust_remote_code_in_a_fresh_process_without_the_package(tmp_path, trai
     saved = tmp_path / "saved"
     model.save_pretrained(saved)
     litedepth_hf.LiteDepthImageProcessor.from_pretrained(DEFAULT_CHECKPOINT).save_pretrained(saved)
-    image_path = train_dir / "rgb" / "0006.png"
+    image_path = train_dir / "rgb" / "0041.jpg"
     # run from tmp_path so the repo's litedepth_hf folder is not importable
     result = subprocess.run(
         [sys.executable, "-c", REMOTE_SCRIPT, str(saved), str(image_path), str(tmp_path / "remote.npy")],
@@ -127,7 +127,7 @@ def test_sixteen_bit_pictures_through_the_pipeline(depth_pipeline, real_frame, t
     """transformers' load_image turns an I;16 picture white before our processor sees it: the processor warns
     on a uniform image, and `load_rgb` gives the pipeline the depth the processor gives the picture itself."""
     image, _ = real_frame
-    grey = np.asarray(image.convert("L")).astype(np.uint16) * 257
+    grey = np.asarray(image.convert("L")).clip(1, 255).astype(np.uint16) * 257  # no 0: clipping makes all white
     path = tmp_path / "sixteen.png"
     Image.fromarray(grey).save(path)
     assert Image.open(path).mode.startswith("I")
