@@ -483,6 +483,20 @@ def run_stream(runner, source: str, paths: dict, smooth: float, max_frames: int,
     return timings
 
 
+def add_camera_and_output_arguments(parser) -> None:
+    """The flags `litedepth predict` and this script share: the camera (for metric depth) and what is written."""
+    camera = parser.add_mutually_exclusive_group()
+    camera.add_argument("--fov", type=float, default=None, metavar="DEGREES",
+                        help="the camera's horizontal field of view (Raspberry Pi camera module v2: 62.2, module 3: 66): "
+                        "metric depth for that lens from a camera-aware model")
+    camera.add_argument("--focal-length", type=float, default=None, metavar="PX",
+                        help="or its horizontal focal length in pixels of the images as given (default: the photo's "
+                        "EXIF where the library reads it, else the model's canonical 60-degree camera)")
+    parser.add_argument("--npy", action="store_true", help="also write float32 depth in metres as .npy")
+    parser.add_argument("--no-scale-bar", action="store_true", help="colour maps without the metre scale bar")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -494,15 +508,7 @@ def main(argv=None):
     parser.add_argument("--graph", default="core", choices=["core", "fullframe"])
     parser.add_argument("--revision", default=None, help="Hub revision (with --repo-id)")
     parser.add_argument("--threads", type=int, default=2)
-    camera = parser.add_mutually_exclusive_group()
-    camera.add_argument("--fov", type=float, default=None, metavar="DEGREES",
-                        help="the camera's horizontal field of view (camera module v2: 62.2, module 3: 66): metric "
-                        "depth for that lens from a camera-aware export")
-    camera.add_argument("--focal-length", type=float, default=None, metavar="PX",
-                        help="or its horizontal focal length in pixels of the frames")
-    parser.add_argument("--npy", action="store_true", help="also write float32 depth in metres as .npy")
-    parser.add_argument("--no-scale-bar", action="store_true", help="colour maps without the metre scale bar")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
+    add_camera_and_output_arguments(parser)
     parser.add_argument("--smooth", type=float, default=0.0,
                         help="camera/video: weight of the previous frame in a log-depth moving average (0 = off)")
     parser.add_argument("--max-frames", type=int, default=0, help="camera/video: stop after N frames (0 = no limit)")

@@ -4,6 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from litedepth_runtime import add_camera_and_output_arguments
+
 from .data import IMAGE_SUFFIXES
 
 EPILOG = """examples:
@@ -249,16 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "that take MiDaS-style relative depth")
     predict.add_argument("--model", default=None, help="Hub id or saved folder (default: the embedded checkpoint)")
     predict.add_argument("--out", default="depth", help="output folder (default: ./depth)")
-    predict.add_argument("--npy", action="store_true", help="also write float32 depth in metres as .npy")
-    predict.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of stopping")
-    predict.add_argument("--no-scale-bar", action="store_true", help="colour maps without the metre scale bar")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    camera = predict.add_mutually_exclusive_group()
-    camera.add_argument("--focal-length", type=float, default=None, metavar="PX",
-                        help="horizontal focal length in pixels of the images as given (camera-aware models; "
-                        "default: the photo's EXIF, else the canonical 60-degree camera)")
-    camera.add_argument("--fov", type=float, default=None, metavar="DEGREES",
-                        help="horizontal field of view instead (Raspberry Pi camera module v2: 62.2, module 3: 66)")
+    add_camera_and_output_arguments(predict)
     predict.add_argument("--scale-from", default=None, metavar="X,Y=METRES",
                          help="rescale each map so pixel (X, Y) reads METRES: one known distance (a range sensor, "
                          "a tape) fixes the scale whatever the camera")
