@@ -172,7 +172,7 @@ def run_export(args) -> int:
     from .export import export_model
 
     manifest = export_model(args.model, out, formats, args.calibration_data, frame_size, args.overwrite,
-                            verbose=args.verbose, progress=True)
+                            verbose=args.verbose, progress=True, frame_resize=args.frame_resize)
     for name, info in manifest["files"].items():
         print(f"{name:40s} {info['bytes'] / 1e6:6.2f} MB  {info['graph']:10s} {info.get('precision', 'fp32')}")
     print(f"contracts of each graph: {Path(args.out) / 'export.json'}")
@@ -276,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--calibration-data", default=None,
                         help="folder of real frames (or an RGB-D dataset folder) for int8 calibration")
     export.add_argument("--frame-size", default="480x640", help="HxW of the full-frame graphs (default 480x640)")
+    export.add_argument("--frame-resize", default="exact", choices=["exact", "fast"],
+                        help="full-frame graphs: exact = the image processor's antialiased resize (the pipeline's "
+                        "depth); fast = one plain bilinear resize, ~1.3 ms less per 640x480 frame, depth ~4 %% off "
+                        "at edges (default exact)")
     export.add_argument("--overwrite", action="store_true", help="replace existing exports in --out")
     export.add_argument("--verbose", action="store_true", help="show the ONNX and TFLite converters' logs")
     export.set_defaults(func=run_export)

@@ -64,6 +64,16 @@ def run_script(name: str, *args, check: bool = True):
 
 
 @pytest.fixture(scope="session")
+def depth_pipeline():
+    """`pipeline("depth-estimation")` on the embedded checkpoint, as a user builds it."""
+    from transformers import pipeline
+
+    from litedepth_hf import DEFAULT_CHECKPOINT
+
+    return pipeline("depth-estimation", model=DEFAULT_CHECKPOINT)
+
+
+@pytest.fixture(scope="session")
 def exported(tmp_path_factory, train_dir):
     """The embedded checkpoint exported once to every format, int8 calibrated on training frames: the whole
     training folder where the project's data is there (64 frames, as a user calibrates), else the 16 fixtures."""

@@ -17,13 +17,6 @@ from litedepth_hf import DEFAULT_CHECKPOINT, LiteDepthForDepthEstimation
 pytestmark = pytest.mark.core
 
 
-@pytest.fixture(scope="module")
-def depth_pipeline():
-    from transformers import pipeline
-
-    return pipeline("depth-estimation", model=DEFAULT_CHECKPOINT)
-
-
 def test_embedded_checkpoint_is_small_and_safetensors(tmp_path):
     files = {p.name: p.stat().st_size for p in __import__("pathlib").Path(DEFAULT_CHECKPOINT).iterdir()}
     assert {"config.json", "preprocessor_config.json", "model.safetensors"} <= set(files)
