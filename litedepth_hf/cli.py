@@ -180,19 +180,36 @@ def run_export(args) -> int:
 
 
 def run_push(args) -> int:
-    from .hub import push
+    from .hub import push, push_space
 
-    result = push(args.model_dir, args.repo_id, private=args.private, revision=args.revision, token=args.token,
-                  exports_dir=args.exports, eval_results=args.eval_results, dry_run=args.dry_run,
-                  template=args.card_template, source_url=args.code_url)
+    if args.space:
+        result = push_space(args.model_dir, args.space, private=args.private, revision=args.revision,
+                            token=args.token, dry_run=args.dry_run)
+    else:
+        result = push(args.model_dir, args.repo_id, private=args.private, revision=args.revision, token=args.token,
+                      exports_dir=args.exports, eval_results=args.eval_results, dry_run=args.dry_run,
+                      template=args.card_template, source_url=args.code_url)
+    target = args.space or args.repo_id
     root = Path(result.get("dry_run", ""))
     for name in result["files"]:
         size = (root / name).stat().st_size if args.dry_run else None
         print(f"  {name}" + (f"  ({size:,} bytes)" if size is not None else ""))
     if args.dry_run:
-        print(f"dry run: {len(result['files'])} files written to {args.dry_run}; nothing was uploaded to {args.repo_id}")
+        print(f"dry run: {len(result['files'])} files written to {args.dry_run}; nothing was uploaded to {target}")
     else:
-        print(f"uploaded {len(result['files'])} files to {args.repo_id} in one commit: {result['commit']}")
+        print(f"uploaded {len(result['files'])} files to {target} in one commit: {result['commit']}")
+    return 0
+
+
+def run_demo(args) -> int:
+    out = check_out_folder(args.out)
+    from .demo import build_demo
+
+    files = build_demo(out, args.model, args.precision, args.calibration_data, args.onnxruntime_web, args.overwrite,
+                       progress=lambda text: print(text, file=sys.stderr))
+    size = sum((Path(out) / name).stat().st_size for name in files)
+    print(f"{out}/: {len(files)} files, {size / 1e6:.1f} MB. Serve it with:\n  python -m http.server -d {out} 8000\n"
+          f"and open http://localhost:8000 (upload: litedepth push {out} --space ORG/NAME)")
     return 0
 
 
@@ -291,12 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
         "remote-code files (trust_remote_code works without this package), ONNX/TFLite exports, a model card "
         "rendered from model_cards/litedepth.md with metrics from --eval-results, and a sample image - and "
         "upload it in one commit. Needs a token with write access (hf auth login or HF_TOKEN).",
-        epilog="example:\n  litedepth push runs/litedepth --repo-id me/litedepth --exports exports "
-        "--eval-results runs/eval/metrics.json --dry-run /tmp/litedepth-repo",
+        epilog="examples:\n  litedepth push runs/litedepth --repo-id me/litedepth --exports exports "
+        "--eval-results runs/eval/metrics.json --dry-run /tmp/litedepth-repo\n"
+        "  litedepth push demo --space me/litedepth-live          # a `litedepth demo` folder as a static Space",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    push.add_argument("model_dir", help="a save_pretrained folder")
-    push.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
+    push.add_argument("model_dir", help="a save_pretrained folder (or, with --space, a `litedepth demo` folder)")
+    target = push.add_mutually_exclusive_group(required=True)
+    target.add_argument("--repo-id", help="ORG/NAME of the model repo on the Hub")
+    target.add_argument("--space", metavar="ORG/NAME", help="upload a `litedepth demo` folder as a static Space")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--revision", default=None, help="branch to upload to (created if missing)")
     push.add_argument("--token", default=None, help="Hub token (default: the logged-in one)")
@@ -307,6 +327,30 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--code-url", default=None, metavar="URL",
                       help="source repository the card links and installs from (default: the package's Project-URL)")
     push.set_defaults(func=run_push)
+
+    demo = commands.add_parser(
+        "demo",
+        help="write a static web page that runs the model on a webcam or a photo, in the browser",
+        description="Write OUT/index.html, demo.js, the full-frame ONNX graph, ONNX Runtime Web (vendored from npm "
+        "once, at the version web/package-lock.json pins) and a Space card. The page needs nothing from the "
+        "internet: serve the folder (python -m http.server -d OUT), or upload it with litedepth push OUT --space "
+        "ORG/NAME. WASM runs threaded where the page is cross-origin isolated (the Space card sets the headers); "
+        "WebGPU where the browser has it.",
+        epilog="examples:\n  litedepth demo --out demo                    # the embedded checkpoint, fp32\n"
+        "  litedepth demo --out demo --precision int8 --calibration-data ../shared/data/tum_fr1_rpy\n"
+        "  python -m http.server -d demo 8000         # then open http://localhost:8000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("--out", required=True, help="folder for the site (new or empty; --overwrite replaces it)")
+    demo.add_argument("--model", default=None, help="checkpoint folder, Hub id or `litedepth export` folder "
+                      "(default: the embedded checkpoint)")
+    demo.add_argument("--precision", default="fp32", choices=["fp32", "int8"],
+                      help="fp32 (the pipeline's depth) or int8 (static, per-channel; needs --calibration-data)")
+    demo.add_argument("--calibration-data", default=None, help="folder of real frames for int8 calibration")
+    demo.add_argument("--onnxruntime-web", default=None, metavar="DIR",
+                      help="an onnxruntime-web package (or its dist/) instead of fetching it with npm")
+    demo.add_argument("--overwrite", action="store_true", help="replace the demo already in --out")
+    demo.set_defaults(func=run_demo)
 
     commands.add_parser(
         "train", add_help=False,

@@ -304,33 +304,69 @@ def _describe(name: str) -> str:
 def push(model_dir, repo_id: str, private: bool = False, revision: Optional[str] = None, token: Optional[str] = None,
          exports_dir=None, eval_results=None, dry_run=None, api=None, template=None, source_url=None) -> dict:
     """Build the repo folder and upload it in one commit (or, with `dry_run=DIR`, only write it there)."""
-    if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise HubError(f"--repo-id must look like ORG/NAME, got {repo_id!r}")
+    _check_repo_id(repo_id)
     if dry_run:
         files = build_repo(model_dir, dry_run, repo_id, exports_dir, eval_results, template, source_url)
         return {"dry_run": str(dry_run), "files": files}
+    api, user = _api(api, token)
+    with tempfile.TemporaryDirectory(prefix="litedepth-push-") as staging:
+        folder = Path(staging) / "repo"
+        files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results, template, source_url)
+        commit = _upload(api, user, folder, repo_id, "model", private, revision, "Upload LiteDepth (litedepth push)")
+    return {"repo_id": repo_id, "files": files, "commit": commit}
+
+
+def push_space(site_dir, repo_id: str, private: bool = False, revision: Optional[str] = None,
+               token: Optional[str] = None, dry_run=None, api=None) -> dict:
+    """Upload a `litedepth demo` folder as a static Space in one commit (or, with `dry_run=DIR`, copy what would be
+    uploaded there). The folder's README.md is the Space card (sdk: static, the cross-origin isolation headers)."""
+    _check_repo_id(repo_id)
+    site = Path(site_dir)
+    missing = [name for name in ("index.html", "demo.js", "demo.json", "README.md") if not (site / name).is_file()]
+    if missing:
+        raise HubError(f"{site} is not a `litedepth demo` folder (missing {', '.join(missing)})")
+    files = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file())
+    if dry_run:
+        if Path(dry_run).exists() and any(Path(dry_run).iterdir()):
+            raise HubError(f"--dry-run {dry_run} exists and is not empty")
+        shutil.copytree(site, dry_run, dirs_exist_ok=True)
+        return {"dry_run": str(dry_run), "files": files}
+    api, user = _api(api, token)
+    commit = _upload(api, user, site, repo_id, "space", private, revision, "Upload the LiteDepth demo (litedepth push)")
+    return {"repo_id": repo_id, "files": files, "commit": commit}
+
+
+def _check_repo_id(repo_id: str) -> None:
+    if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise HubError(f"the repo id must look like ORG/NAME, got {repo_id!r}")
+
+
+def _api(api, token):
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
     api = api or HfApi(token=token)
     try:
-        user = api.whoami()
+        return api, api.whoami()
     except (HfHubHTTPError, OSError, ValueError) as error:
         raise HubError("No valid Hugging Face token: run `hf auth login` or set HF_TOKEN "
                        f"(nothing was uploaded; {type(error).__name__})") from None
-    with tempfile.TemporaryDirectory(prefix="litedepth-push-") as staging:
-        folder = Path(staging) / "repo"
-        files = build_repo(model_dir, folder, repo_id, exports_dir, eval_results, template, source_url)
-        try:
-            api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-            if revision:
-                api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
-            commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                                       revision=revision, commit_message="Upload LiteDepth (litedepth push)")
-        except HfHubHTTPError as error:
-            status = getattr(getattr(error, "response", None), "status_code", None)
-            if status in (401, 403):
-                raise HubError(f"{user.get('name', 'this token')} cannot write to {repo_id} (HTTP {status}): "
-                               "check the organisation and the token's write scope") from None
-            raise HubError(f"Upload to {repo_id} failed: {error}") from None
-    return {"repo_id": repo_id, "files": files, "commit": str(getattr(commit, "commit_url", commit))}
+
+
+def _upload(api, user: dict, folder: Path, repo_id: str, repo_type: str, private: bool, revision, message: str) -> str:
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True,
+                        **({"space_sdk": "static"} if repo_type == "space" else {}))
+        if revision:
+            api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
+        commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type, revision=revision,
+                                   commit_message=message)
+    except HfHubHTTPError as error:
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        if status in (401, 403):
+            raise HubError(f"{user.get('name', 'this token')} cannot write to {repo_id} (HTTP {status}): "
+                           "check the organisation and the token's write scope") from None
+        raise HubError(f"Upload to {repo_id} failed: {error}") from None
+    return str(getattr(commit, "commit_url", commit))
