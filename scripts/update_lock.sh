@@ -12,9 +12,17 @@
 # CUDA build and its ~20 nvidia-* packages). The lock is for Python 3.11 on x86-64 Linux (these machines and
 # CI); pyproject.toml keeps the library's ranges for people installing into their own environments.
 #
-# Usage: bash scripts/update_lock.sh [PYTHON]     (default python3; writes constraints.txt at the repo root)
+# Usage: bash scripts/update_lock.sh [--keep] [PYTHON]   (default python3; writes constraints.txt at the repo root)
+#   --keep: resolve within the current lock: packages it pins keep their versions, and only what a changed
+#           pyproject.toml adds (a new dependency and its own) is resolved fresh. For adding a dependency
+#           without moving anything else; without it, every package takes the newest release the ranges allow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+KEEP=()
+if [ "${1:-}" = "--keep" ]; then
+  KEEP=(-c "$PWD/constraints.txt")
+  shift
+fi
 PYTHON=${1:-python3}
 TORCH=2.13.0
 WORK=$(mktemp -d)
@@ -24,7 +32,7 @@ trap 'rm -rf "$WORK"' EXIT
 "$WORK/venv/bin/pip" install -q --upgrade pip
 echo "resolving torch==$TORCH + .[all] with $("$WORK/venv/bin/pip" --version | cut -d' ' -f1-2) ..."
 started=$(date +%s)
-"$WORK/venv/bin/pip" install -q --dry-run --ignore-installed --report "$WORK/report.json" \
+"$WORK/venv/bin/pip" install -q --dry-run --ignore-installed --report "$WORK/report.json" "${KEEP[@]}" \
     "torch==$TORCH" -e ".[all]" 2> >(grep -v "^WARNING: Location" >&2)
 echo "resolved in $(( $(date +%s) - started )) s"
 
