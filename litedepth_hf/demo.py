@@ -189,3 +189,25 @@ def build_demo(out, model: Optional[str] = None, precision: str = "fp32", calibr
 def _model_name(model, manifest: dict) -> str:
     return "LiteDepth (the package's default checkpoint)" if model is None or manifest.get("model") in (
         None, "embedded default") else f"LiteDepth ({Path(str(model)).name})"
+
+
+def still_video(path, rgb, frames: int = 60) -> None:
+    """A still RGB frame (even sides) as a YUV4MPEG2 file (4:2:0, BT.601 studio range): what Chromium's fake camera
+    plays in a loop (`--use-file-for-fake-video-capture`), to run the page on a known frame without a camera."""
+    import numpy as np
+
+    rgb = np.asarray(rgb)
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    u, v = (b - y) * 0.564, (r - y) * 0.713
+    height, width = y.shape
+
+    def half(plane):
+        return plane.reshape(height // 2, 2, width // 2, 2).mean((1, 3))
+
+    planes = [16 + y * 219 / 255, 128 + half(u) * 224 / 255, 128 + half(v) * 224 / 255]
+    data = b"".join(np.clip(np.round(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
+    with open(path, "wb") as handle:
+        handle.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            handle.write(b"FRAME\n" + data)

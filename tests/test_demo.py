@@ -24,28 +24,11 @@ import pytest
 from PIL import Image
 
 from litedepth_hf import DEFAULT_CHECKPOINT
+from litedepth_hf.demo import still_video
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
                                 reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
-
-
-def y4m(path, rgb: np.ndarray, frames: int = 60) -> None:
-    """A still frame as the YUV4MPEG2 (4:2:0, BT.601 studio range) file Chromium's fake camera plays in a loop."""
-    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    u, v = (b - y) * 0.564, (r - y) * 0.713
-    height, width = y.shape
-
-    def half(plane):
-        return plane.reshape(height // 2, 2, width // 2, 2).mean((1, 3))
-
-    planes = [16 + y * 219 / 255, 128 + half(u) * 224 / 255, 128 + half(v) * 224 / 255]
-    data = b"".join(np.clip(np.round(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
-    with open(path, "wb") as handle:
-        handle.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            handle.write(b"FRAME\n" + data)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +56,7 @@ def browser(site, camera_frame, tmp_path_factory):
     from selenium.webdriver.chrome.service import Service
 
     scratch = tmp_path_factory.mktemp("chromium")
-    y4m(scratch / "camera.y4m", camera_frame)
+    still_video(scratch / "camera.y4m", camera_frame)
 
     class Handler(SimpleHTTPRequestHandler):
         def log_message(self, *args):
