@@ -54,7 +54,7 @@ def browser(camera_file: Path, profile: Path):
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={profile}", "--window-size=1380,800", "--use-fake-ui-for-media-stream",
+                 f"--user-data-dir={profile}", "--window-size=1200,1000", "--use-fake-ui-for-media-stream",
                  "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera_file}"):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -72,11 +72,12 @@ def page_figures(driver, url: str, seconds: float, screenshot=None) -> dict:
     end = driver.execute_script("return [window.litedepth.frames, window.litedepth.seen, window.litedepth.dropped]")
     if screenshot:
         driver.save_screenshot(str(screenshot))
+        height = driver.execute_script("return document.getElementById('drop').getBoundingClientRect().top")
     driver.execute_script("document.getElementById('stop').click()")
     timing = driver.execute_async_script(
         "const done = arguments[arguments.length - 1]; window.litedepth.benchmark(100).then(done);")
     return {"stream_fps": (end[0] - start[0]) / seconds, "camera_fps": (end[1] - start[1]) / seconds,
-            "dropped": end[2] - start[2], **timing}
+            "dropped": end[2] - start[2], "crop": int(height) if screenshot else None, **timing}
 
 
 def python_onnx(path: Path, frame: np.ndarray, threads: int, runs: int = 200) -> float:
@@ -114,13 +115,14 @@ def main():
         build_demo(site)
     frame = np.asarray(Image.open(args.frame).convert("RGB").resize((640, 480)))
     still_video(scratch / "camera.y4m", frame, frames=90)
-    rows = []
+    rows, crop = [], None
     for isolated in (False, True):
         server = serve(site, isolated)
         driver = browser(scratch / "camera.y4m", scratch / f"profile{int(isolated)}")
         try:
             figures = page_figures(driver, f"http://127.0.0.1:{server.server_port}/index.html", args.seconds,
                                    None if isolated else args.screenshot)
+            crop = figures["crop"] or crop
         finally:
             driver.quit()
             server.shutdown()
@@ -151,7 +153,8 @@ def main():
             rows.append((f"Python TFLite full-frame {precision}, 1 thread", ms, f"{1000 / ms:.0f}"))
     if args.screenshot:
         picture = Image.open(args.screenshot)
-        picture.crop((0, 0, picture.width, min(picture.height, 760))).save(args.screenshot, optimize=True)
+        picture.crop((0, 0, picture.width, min(picture.height, crop or picture.height))).save(args.screenshot,
+                                                                                             optimize=True)
     print(f"{platform.processor() or platform.machine()}, Chromium headless, 640x480 frames of {Path(args.frame).name}, "
           f"{site / 'model_fullframe.onnx'}\n")
     print("| where | ms per frame (median) | frames/s |\n|---|---|---|")

@@ -20,6 +20,8 @@ function say(text, error = false) {
 
 const config = await (await fetch('demo.json')).json();
 const [H, W] = config.frame_size;
+// the ramp as packed RGBA words, so a pixel is one lookup and one 32-bit store (ImageData is little-endian RGBA)
+const RAMP32 = new Uint32Array(config.ramp.map(([r, g, b]) => (255 << 24 | b << 16 | g << 8 | r) >>> 0));
 ort.env.wasm.wasmPaths = new URL('./ort/', location.href).href;
 state.threads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 ort.env.wasm.numThreads = state.threads;
@@ -104,16 +106,17 @@ function percentile(sorted, q) {
 }
 
 function depthRange(depth, region) {
-  const inverse = [];
   const step = Math.max(1, Math.round(Math.sqrt((region.w * region.h) / 20000)));  // ~20k samples
+  const inverse = new Float32Array(Math.ceil(region.w / step) * Math.ceil(region.h / step));
+  let count = 0;
   for (let y = region.y; y < region.y + region.h; y += step) {
     for (let x = region.x; x < region.x + region.w; x += step) {
       const d = depth[y * W + x];
-      if (d > 0 && Number.isFinite(d)) inverse.push(1 / d);
+      if (d > 0 && d < Infinity) inverse[count++] = 1 / d;
     }
   }
-  if (!inverse.length) return [0, 0];
-  const sorted = Float64Array.from(inverse).sort();
+  if (!count) return [0, 0];
+  const sorted = inverse.subarray(0, count).sort();
   return [1 / percentile(sorted, 0.98), 1 / percentile(sorted, 0.02)];
 }
 
@@ -133,29 +136,30 @@ function draw(depth, region) {
     depthCanvas.width = region.w;
     depthCanvas.height = region.h + strip;
   }
-  const image = depthCtx.createImageData(region.w, region.h);
+  const bar = Math.floor(strip / 2);
+  const image = depthCtx.createImageData(region.w, region.h + bar);  // the map, and the scale bar's ramp below it
+  const pixels = new Uint32Array(image.data.buffer);
   const low = far ? 1 / far : 0;
-  const span = near && far ? Math.max(1 / near - low, 1e-12) : 1;
+  const gain = near && far ? 255 / Math.max(1 / near - low, 1e-12) : 0;
+  const black = 0xff000000;
   for (let y = 0, o = 0; y < region.h; y++) {
-    for (let x = 0; x < region.w; x++, o += 4) {
-      const d = depth[(region.y + y) * W + region.x + x];
-      image.data[o + 3] = 255;
-      if (!(d > 0 && Number.isFinite(d)) || !near) continue;  // invalid: black
-      const index = Math.min(255, Math.max(0, Math.floor(((1 / d - low) / span) * 255)));
-      const [r, g, b] = config.ramp[index];
-      image.data[o] = r; image.data[o + 1] = g; image.data[o + 2] = b;
+    const row = (region.y + y) * W + region.x;
+    for (let x = 0; x < region.w; x++, o++) {
+      const d = depth[row + x];
+      if (!(d > 0 && d < Infinity) || !gain) { pixels[o] = black; continue; }  // invalid: black
+      const index = (1 / d - low) * gain;
+      pixels[o] = RAMP32[index <= 0 ? 0 : index >= 255 ? 255 : index | 0];
     }
+  }
+  const ranged = near && far > near;
+  for (let x = 0; x < region.w; x++) {  // far (left) to near (right), linear in inverse depth
+    const colour = ranged ? RAMP32[Math.min(255, Math.floor((x / Math.max(region.w - 1, 1)) * 255))] : 0xffffffff;
+    for (let y = region.h; y < region.h + bar; y++) pixels[y * region.w + x] = colour;
   }
   depthCtx.putImageData(image, 0, 0);
   depthCtx.fillStyle = '#fff';
-  depthCtx.fillRect(0, region.h, region.w, strip);
-  if (!near || !(far > near)) return;
-  const bar = Math.floor(strip / 2);
-  for (let x = 0; x < region.w; x++) {  // far (left) to near (right), linear in inverse depth
-    const [r, g, b] = config.ramp[Math.min(255, Math.floor((x / Math.max(region.w - 1, 1)) * 255))];
-    depthCtx.fillStyle = `rgb(${r},${g},${b})`;
-    depthCtx.fillRect(x, region.h, 1, bar);
-  }
+  depthCtx.fillRect(0, region.h + bar, region.w, strip - bar);
+  if (!ranged) return;
   depthCtx.font = `${Math.max(10, bar - 2)}px sans-serif`;
   depthCtx.textBaseline = 'top';
   let boundary = Infinity;  // labels right (near) to left; one that would touch its right neighbour is left out
