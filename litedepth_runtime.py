@@ -117,7 +117,7 @@ class DepthRunner:
         """(f_x / W of the given camera) / the export's canonical one; 1 without a camera or a canonical one."""
         if not self.canonical or (self.fov is None and self.focal_length is None):
             return 1.0
-        ratio = self.focal_length / width if self.focal_length else 0.5 / np.tan(np.radians(self.fov) / 2)
+        ratio = self.focal_length / width if self.focal_length is not None else 0.5 / np.tan(np.radians(self.fov) / 2)
         return float(ratio / self.canonical)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
@@ -362,9 +362,14 @@ def resolve_model(model: str, repo_id: str, precision: str, graph: str, revision
     path = Path(model)
     if path.is_file():
         return path
-    found = sorted(path.rglob(wanted)) if path.is_dir() else []
+    if not path.exists():
+        raise SystemExit(f"{path}: no such file or folder (a .tflite/.onnx file or a `litedepth export` folder)")
+    found = sorted(path.rglob(wanted))
     if not found:
-        raise SystemExit(f"No {wanted} under {path}: export one with `litedepth export` first")
+        other = "--precision onnx" if precision != "onnx" and any(path.rglob("*.onnx")) else (
+            "--precision fp32/fp16/int8" if precision == "onnx" and any(path.rglob("*.tflite")) else "")
+        raise SystemExit(f"No {wanted} under {path}" + (f": it holds other graphs, try {other}" if other else
+                                                         ": export one with `litedepth export` first"))
     return found[0]
 
 
@@ -515,6 +520,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 0.0 <= args.smooth < 1.0:
         parser.error("--smooth must be in [0, 1)")
+    if args.fov is not None and not 0 < args.fov < 180:
+        parser.error("--fov must be in (0, 180) degrees")
+    if args.focal_length is not None and not args.focal_length > 0:
+        parser.error("--focal-length must be a positive number of pixels")
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -529,8 +540,6 @@ def main(argv=None):
     if clashes and not args.overwrite:  # found before any frame runs, as `litedepth predict` does
         raise SystemExit(f"{out}/ already holds {', '.join(clashes[:3])}{' ...' if len(clashes) > 3 else ''}: "
                          "pass --overwrite to replace them, or choose another --out")
-    if args.fov is not None and not 0 < args.fov < 180:
-        parser.error("--fov must be in (0, 180) degrees")
     runner = DepthRunner(resolve_model(args.model, args.repo_id, args.precision, args.graph, args.revision),
                          args.threads, fov=args.fov, focal_length=args.focal_length)
     if (args.fov or args.focal_length) and not runner.canonical:

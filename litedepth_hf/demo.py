@@ -51,7 +51,7 @@ sdk: static
 app_file: index.html
 pinned: false
 license: apache-2.0
-short_description: Monocular depth from a webcam, in the browser (0.39 M params)
+short_description: Monocular depth from a webcam or a photo, in the browser
 custom_headers:
   cross-origin-embedder-policy: require-corp
   cross-origin-opener-policy: same-origin
@@ -144,8 +144,18 @@ def build_demo(out, model: Optional[str] = None, precision: str = "fp32", calibr
         raise ValueError(f"precision must be fp32 or int8, got {precision!r}")
     if precision == "int8" and not calibration_data:
         raise ValueError("--precision int8 needs --calibration-data: a folder of real frames like those in use")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise FileExistsError(f"{out} exists and is not empty (pass --overwrite to replace the demo in it)")
+    if calibration_data and not Path(calibration_data).is_dir():
+        raise FileNotFoundError(f"Calibration folder not found: {calibration_data}")
+    if model and not Path(model).exists() and (model.startswith(("/", ".", "~")) or model.count("/") != 1):
+        raise FileNotFoundError(f"{model}: no such folder (a checkpoint folder, a Hub id ORG/NAME, or a `litedepth "
+                                "export` folder)")
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file; name a folder")
+    if out.exists() and any(out.iterdir()):
+        if not (out / "demo.json").is_file():  # never delete what the demo did not write
+            raise FileExistsError(f"{out} holds files and no demo (no demo.json): choose a new or empty folder")
+        if not overwrite:
+            raise FileExistsError(f"{out} already holds a demo (pass --overwrite to replace it)")
     ort_dist = onnxruntime_web(onnxruntime_web_dir, progress)
     exports = Path(model) if model and (Path(model) / "onnx" / "model_fullframe.onnx").is_file() else None
     with tempfile.TemporaryDirectory() as scratch:
@@ -169,7 +179,7 @@ def build_demo(out, model: Optional[str] = None, precision: str = "fp32", calibr
             shutil.copy(ort_dist / name, staging / "ort" / name)
         (staging / "ort" / "LICENSE.txt").write_text(MIT_NOTICE.format(version=ort_version()))
         model_name = _model_name(model, manifest)
-        note = NOTE
+        note = NOTE if model is None else f"Weights: {model}."
         height, width = contract["input"]["shape"][1:3]
         (staging / "demo.json").write_text(json.dumps({
             "model": graph.name, "input_name": contract["input"]["name"], "output_name": contract["output"]["name"],
@@ -179,10 +189,10 @@ def build_demo(out, model: Optional[str] = None, precision: str = "fp32", calibr
         (staging / "README.md").write_text(SPACE_CARD.format(
             model_name=model_name, precision=precision, width=width, height=height, ort_version=ort_version(),
             note=note))
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        for name in SITE_FILES:  # the previous demo's own files only (the folder was checked above)
+            (out / name).unlink(missing_ok=True)
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(staging, out)
+        shutil.copytree(staging, out, dirs_exist_ok=True)
     return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
 
 

@@ -328,7 +328,7 @@ def push_space(site_dir, repo_id: str, private: bool = False, revision: Optional
     files = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file())
     if dry_run:
         if Path(dry_run).exists() and any(Path(dry_run).iterdir()):
-            raise HubError(f"--dry-run {dry_run} exists and is not empty")
+            raise HubError(f"--dry-run {dry_run} exists and is not empty: choose a new or empty folder")
         shutil.copytree(site, dry_run, dirs_exist_ok=True)
         return {"dry_run": str(dry_run), "files": files}
     api, user = _api(api, token)

@@ -124,20 +124,23 @@ def read_recipe(name: str) -> list:
     return [token for line in path.read_text().splitlines() for token in line.split("#", 1)[0].split()]
 
 
-def _effective_defaults() -> tuple:
-    """(script defaults, trainer defaults) as `litedepth train` sees them: dataclass, settings, default.args."""
+def _effective_defaults(recipes=()) -> tuple:
+    """(script defaults, trainer defaults) as `litedepth train` sees them: dataclass, settings, default.args and
+    the `--recipe`s given."""
     parser = HfArgumentParser((ScriptArguments, TrainingArguments))
     parser.set_defaults(**TRAINER_SETTINGS)
-    parsed = parser.parse_args_into_dataclasses(args=read_recipe("default") + ["--train_data", "-", "--output_dir", "-"],
+    tokens = read_recipe("default") + [token for name in recipes for token in read_recipe(name)]
+    parsed = parser.parse_args_into_dataclasses(args=tokens + ["--train_data", "-", "--output_dir", "-"],
                                                 return_remaining_strings=True)
     return vars(parsed[0]), vars(parsed[1])
 
 
-def short_help() -> str:
-    """Our flags and the Trainer flags people use, instead of the ~700 lines of every TrainingArguments field."""
+def short_help(recipes=()) -> str:
+    """Our flags and the Trainer flags people use, instead of the ~700 lines of every TrainingArguments field;
+    the defaults shown are those of default.args and the `--recipe`s given with --help."""
     from dataclasses import MISSING, fields
 
-    script_defaults, trainer_defaults = _effective_defaults()
+    script_defaults, trainer_defaults = _effective_defaults(recipes)
 
     lines = ["usage: litedepth train --train_data DATA --output_dir DIR [options]",
              "       accelerate launch scripts/train.py ... (several processes; the same flags)", "",
@@ -164,7 +167,10 @@ def short_help() -> str:
 def parse_args(argv=None):
     args = sys.argv[1:] if argv is None else list(argv)
     if "-h" in args or "--help" in args:
-        print(short_help())
+        recipes = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--recipe"]
+        print(short_help(recipes))
+        if recipes:
+            print(f"\n(defaults above include --recipe {' --recipe '.join(recipes)})")
         raise SystemExit(0)
     if "--help-all" in args:
         args = ["--help"]

@@ -192,3 +192,20 @@ def test_default_checkpoint_is_the_one_the_page_runs(site):
     assert config["precision"] == "fp32" and DEFAULT_CHECKPOINT.endswith("litedepth-synth")
     assert config["canonical_focal_length"] == json.loads(
         open(f"{DEFAULT_CHECKPOINT}/config.json").read())["canonical_focal_length"]
+
+
+def test_overwrite_replaces_a_demo_but_never_other_files(site, tmp_path):
+    """--overwrite replaces the demo's own files; a folder holding anything else is refused before any work."""
+    from litedepth_hf.demo import build_demo
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="no demo"):
+        build_demo(folder, overwrite=True)
+    with pytest.raises(FileExistsError, match="already holds a demo"):
+        build_demo(site)
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        build_demo(tmp_path / "new", model=str(tmp_path / "missing-checkpoint"))
+    assert (folder / "notes.txt").read_text() == "keep me"
+

@@ -163,6 +163,20 @@ def test_full_frame_graph_is_the_pipeline_at_any_frame_size(torch_model, depth_p
         graph(torch.zeros(1, 100, 100, 3, dtype=torch.uint8))
 
 
+@pytest.mark.parametrize("flags, message", [(["--focal-length", "0"], "--focal-length must be a positive"),
+                                           (["--focal-length", "-100"], "--focal-length must be a positive"),
+                                           (["--threads", "0"], "--threads must be at least 1")])
+def test_pi_script_refuses_a_camera_or_thread_count_that_cannot_be(flags, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        litedepth_runtime.main(["--model", str(tmp_path / "none"), "x.jpg", "--out", str(tmp_path / "o"), *flags])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_pi_script_names_a_missing_model_path(tmp_path):
+    with pytest.raises(SystemExit, match="no such file or folder"):
+        litedepth_runtime.resolve_model(str(tmp_path / "none"), None, "int8", "core")
+
+
 def test_fast_frame_resize_is_the_plain_bilinear_one(torch_model, depth_pipeline):
     """`--frame-resize fast` keeps the one-op bilinear resize: cheaper, and measurably not the pipeline's depth."""
     from litedepth_hf.export import FullFrameGraph

@@ -181,6 +181,14 @@ function draw(depth, region) {
 
 // ---- sources: the camera (the newest frame only: frames that arrive while the model runs are dropped) and photos
 
+function fitted(width, height) {
+  // the graph takes a fixed W x H frame: a picture of another shape is fitted inside it at its own aspect ratio
+  const scale = Math.min(W / width, H / height);
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  return { x: Math.floor((W - w) / 2), y: Math.floor((H - h) / 2), w, h };
+}
+
 function onCameraFrame() {
   if (!stream) return;
   state.seen += 1;
@@ -188,8 +196,10 @@ function onCameraFrame() {
     state.dropped += 1;
   } else {
     busy = true;
-    frameCtx.drawImage(video, 0, 0, W, H);
-    infer(pixelsOf(frameCtx.getImageData(0, 0, W, H)), { x: 0, y: 0, w: W, h: H })
+    const region = fitted(video.videoWidth || W, video.videoHeight || H);  // a 16:9 camera is not squashed
+    if (region.w !== W || region.h !== H) { frameCtx.fillStyle = '#808080'; frameCtx.fillRect(0, 0, W, H); }
+    frameCtx.drawImage(video, region.x, region.y, region.w, region.h);
+    infer(pixelsOf(frameCtx.getImageData(0, 0, W, H)), region)
       .catch((error) => say(`The model failed on a frame (${error.message}).`, true))
       .finally(() => { busy = false; });
   }
@@ -242,11 +252,8 @@ async function openPhoto(file) {
     say(`${file.name} is not a picture this browser can read.`, true);
     return;
   }
-  // the graph takes a fixed W x H frame: the photo is fitted inside it at its own aspect ratio, grey around
-  const scale = Math.min(W / bitmap.width, H / bitmap.height);
-  const w = Math.max(1, Math.round(bitmap.width * scale));
-  const h = Math.max(1, Math.round(bitmap.height * scale));
-  const region = { x: Math.floor((W - w) / 2), y: Math.floor((H - h) / 2), w, h };
+  const region = fitted(bitmap.width, bitmap.height);  // grey around a photo of another shape
+  const { w, h } = region;
   frameCtx.fillStyle = '#808080';
   frameCtx.fillRect(0, 0, W, H);
   frameCtx.drawImage(bitmap, region.x, region.y, w, h);
