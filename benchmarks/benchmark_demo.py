@@ -15,49 +15,16 @@ Writes a screenshot of the page streaming (--screenshot, default docs/demo.png) 
 """
 
 import argparse
-import functools
 import platform
 import statistics
 import tempfile
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def serve(folder: Path, isolated: bool):
-    class Handler(SimpleHTTPRequestHandler):
-        def end_headers(self):
-            if isolated:  # what the Space card's custom_headers do: SharedArrayBuffer, so WASM threads
-                self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-                self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-            super().end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def browser(camera_file: Path, profile: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={profile}", "--window-size=1200,1000", "--use-fake-ui-for-media-stream",
-                 "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera_file}"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
 def page_figures(driver, url: str, seconds: float, screenshot=None) -> dict:
@@ -80,21 +47,26 @@ def page_figures(driver, url: str, seconds: float, screenshot=None) -> dict:
             "dropped": end[2] - start[2], "crop": int(height) if screenshot else None, **timing}
 
 
-def python_onnx(path: Path, frame: np.ndarray, threads: int, runs: int = 200) -> float:
+def median_ms(call, runs: int = 200) -> float:
+    """Median milliseconds of `call()` after 20 warm-up calls."""
+    for _ in range(20):
+        call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def python_onnx(path: Path, frame: np.ndarray, threads: int) -> float:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     feed = {session.get_inputs()[0].name: frame[None]}
-    for _ in range(20):
-        session.run(None, feed)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return median_ms(lambda: session.run(None, feed))
 
 
 def main():
@@ -107,7 +79,7 @@ def main():
     args = parser.parse_args()
 
     import litedepth_runtime
-    from litedepth_hf.demo import build_demo, still_video
+    from litedepth_hf.demo import build_demo, headless_chromium, serve, still_video
 
     scratch = Path(tempfile.mkdtemp(prefix="litedepth-demo-bench-"))
     site = Path(args.site) if args.site else scratch / "site"
@@ -118,7 +90,7 @@ def main():
     rows, crop = [], None
     for isolated in (False, True):
         server = serve(site, isolated)
-        driver = browser(scratch / "camera.y4m", scratch / f"profile{int(isolated)}")
+        driver = headless_chromium(scratch / "camera.y4m", scratch / f"profile{int(isolated)}", window=(1200, 1000))
         try:
             figures = page_figures(driver, f"http://127.0.0.1:{server.server_port}/index.html", args.seconds,
                                    None if isolated else args.screenshot)
@@ -142,14 +114,7 @@ def main():
             runner = litedepth_runtime.DepthRunner(Path(args.exports) / "tflite" / f"model_fullframe_{precision}.tflite",
                                                    threads=1)
             prepared = runner.prepare(frame)
-            for _ in range(20):
-                runner.invoke(prepared)
-            times = []
-            for _ in range(200):
-                start = time.perf_counter()
-                runner.invoke(prepared)
-                times.append(time.perf_counter() - start)
-            ms = statistics.median(times) * 1000
+            ms = median_ms(lambda: runner.invoke(prepared))
             rows.append((f"Python TFLite full-frame {precision}, 1 thread", ms, f"{1000 / ms:.0f}"))
     if args.screenshot:
         picture = Image.open(args.screenshot)

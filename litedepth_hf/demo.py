@@ -110,13 +110,13 @@ def quantize_int8(source: Path, target: Path, calibration_data: str) -> None:
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    from .export import calibration_images
+    from .export import _fit, calibration_images
 
     graph = onnx.load(str(source))
-    frame_shape = [d.dim_value for d in graph.graph.input[0].type.tensor_type.shape.dim]
+    frame_size = [d.dim_value for d in graph.graph.input[0].type.tensor_type.shape.dim][1:3]
     name = graph.graph.input[0].name
     float_nodes = [n.name for n in graph.graph.node if n.name.startswith(("/preprocess/", "/upsample/"))]
-    frames = [np.asarray(image.resize((frame_shape[2], frame_shape[1])), dtype=np.uint8)[None]
+    frames = [np.asarray(_fit(image, frame_size), dtype=np.uint8)[None]  # as export_tflite calibrates frames
               for image in calibration_images(calibration_data, limit=32)]
 
     class Frames(CalibrationDataReader):
@@ -157,6 +157,7 @@ def build_demo(out, model: Optional[str] = None, precision: str = "fp32", calibr
         if not overwrite:
             raise FileExistsError(f"{out} already holds a demo (pass --overwrite to replace it)")
     ort_dist = onnxruntime_web(onnxruntime_web_dir, progress)
+    version = ort_version()
     exports = Path(model) if model and (Path(model) / "onnx" / "model_fullframe.onnx").is_file() else None
     with tempfile.TemporaryDirectory() as scratch:
         if exports is None:
@@ -177,17 +178,17 @@ def build_demo(out, model: Optional[str] = None, precision: str = "fp32", calibr
             shutil.copy(WEB / name, staging / name)
         for name in ORT_FILES:
             shutil.copy(ort_dist / name, staging / "ort" / name)
-        (staging / "ort" / "LICENSE.txt").write_text(MIT_NOTICE.format(version=ort_version()))
+        (staging / "ort" / "LICENSE.txt").write_text(MIT_NOTICE.format(version=version))
         model_name = _model_name(model, manifest)
         note = NOTE if model is None else f"Weights: {model}."
         height, width = contract["input"]["shape"][1:3]
         (staging / "demo.json").write_text(json.dumps({
             "model": graph.name, "input_name": contract["input"]["name"], "output_name": contract["output"]["name"],
             "frame_size": [height, width], "precision": precision, "model_name": model_name,
-            "canonical_focal_length": manifest.get("canonical_focal_length"), "onnxruntime_web": ort_version(),
+            "canonical_focal_length": manifest.get("canonical_focal_length"), "onnxruntime_web": version,
             "ramp": litedepth_runtime.RAMP.tolist(), "note": note}) + "\n")
         (staging / "README.md").write_text(SPACE_CARD.format(
-            model_name=model_name, precision=precision, width=width, height=height, ort_version=ort_version(),
+            model_name=model_name, precision=precision, width=width, height=height, ort_version=version,
             note=note))
         for name in SITE_FILES:  # the previous demo's own files only (the folder was checked above)
             (out / name).unlink(missing_ok=True)
@@ -221,3 +222,43 @@ def still_video(path, rgb, frames: int = 60) -> None:
         handle.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
         for _ in range(frames):
             handle.write(b"FRAME\n" + data)
+
+
+def serve(site, isolated: bool = False):
+    """A local HTTP server for a demo folder in a background thread (`.server_port`; `.shutdown()` stops it).
+    `isolated` sends the cross-origin isolation headers a Space card sets, so the page's WASM gets threads."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(SimpleHTTPRequestHandler):
+        def end_headers(self):
+            if isolated:
+                self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+                self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            super().end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def headless_chromium(camera_file, profile, window=(1400, 900), chromium="/usr/bin/chromium",
+                      chromedriver="/usr/bin/chromedriver"):
+    """Debian's Chromium, headless, driven by Selenium through its matching chromedriver, with a fake camera playing
+    `camera_file` (`still_video`) and camera permission granted; the network-quiet flags this sandbox needs."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}", f"--window-size={window[0]},{window[1]}",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-video-capture={camera_file}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(chromedriver), options=options)

@@ -147,8 +147,8 @@ class AxisResample(nn.Module):
         rebuilt = np.zeros_like(dense)
         for i in range(out_size):
             group, j = divmod(i, phases)
-            inside_taps = (positions[group] >= 0) & (positions[group] < in_size)
-            rebuilt[i, positions[group][inside_taps]] = kernel[j][inside_taps] * factor[i]
+            kept = inside[group].astype(bool)
+            rebuilt[i, positions[group][kept]] = kernel[j][kept] * factor[i]
         if not np.allclose(rebuilt, dense, atol=1e-9):
             raise ValueError(f"no phase decomposition for {in_size} -> {out_size}")
         taps = kernel.shape[1]

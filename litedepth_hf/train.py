@@ -124,23 +124,31 @@ def read_recipe(name: str) -> list:
     return [token for line in path.read_text().splitlines() for token in line.split("#", 1)[0].split()]
 
 
-def _effective_defaults(recipes=()) -> tuple:
-    """(script defaults, trainer defaults) as `litedepth train` sees them: dataclass, settings, default.args and
-    the `--recipe`s given."""
+def split_recipes(args: list) -> tuple:
+    """(the arguments of default.args and of every `--recipe` in `args`, in order; the `--recipe` names; the rest).
+    Read here, not by the Trainer's parser: transformers' own args_file_flag parser takes --help."""
+    finder = argparse.ArgumentParser(add_help=False)
+    finder.add_argument("--recipe", action="append", default=[])
+    known, rest = finder.parse_known_args(args)
+    return read_recipe("default") + [token for name in known.recipe for token in read_recipe(name)], known.recipe, rest
+
+
+def _effective_defaults(recipe_args: list) -> tuple:
+    """(script defaults, trainer defaults) as `litedepth train` sees them: dataclass, settings and recipes."""
     parser = HfArgumentParser((ScriptArguments, TrainingArguments))
     parser.set_defaults(**TRAINER_SETTINGS)
-    tokens = read_recipe("default") + [token for name in recipes for token in read_recipe(name)]
-    parsed = parser.parse_args_into_dataclasses(args=tokens + ["--train_data", "-", "--output_dir", "-"],
+    parsed = parser.parse_args_into_dataclasses(args=recipe_args + ["--train_data", "-", "--output_dir", "-"],
                                                 return_remaining_strings=True)
     return vars(parsed[0]), vars(parsed[1])
 
 
-def short_help(recipes=()) -> str:
+def short_help(args=()) -> str:
     """Our flags and the Trainer flags people use, instead of the ~700 lines of every TrainingArguments field;
-    the defaults shown are those of default.args and the `--recipe`s given with --help."""
+    the defaults shown are those of default.args and the `--recipe`s among `args`."""
     from dataclasses import MISSING, fields
 
-    script_defaults, trainer_defaults = _effective_defaults(recipes)
+    recipe_args, names, _ = split_recipes(list(args))
+    script_defaults, trainer_defaults = _effective_defaults(recipe_args)
 
     lines = ["usage: litedepth train --train_data DATA --output_dir DIR [options]",
              "       accelerate launch scripts/train.py ... (several processes; the same flags)", "",
@@ -161,16 +169,15 @@ def short_help(recipes=()) -> str:
             help_text = (trainer_fields[name].metadata.get("help") or "").split(". ")[0].strip()
             lines.append(f"  --{name:24s} {help_text[:90]} ({default})")
     lines += ["", "--help-all lists every TrainingArguments flag."]
+    if names:
+        lines += ["", f"(defaults above include --recipe {' --recipe '.join(names)})"]
     return "\n".join(lines)
 
 
 def parse_args(argv=None):
     args = sys.argv[1:] if argv is None else list(argv)
     if "-h" in args or "--help" in args:
-        recipes = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--recipe"]
-        print(short_help(recipes))
-        if recipes:
-            print(f"\n(defaults above include --recipe {' --recipe '.join(recipes)})")
+        print(short_help(args))
         raise SystemExit(0)
     if "--help-all" in args:
         args = ["--help"]
@@ -182,12 +189,7 @@ def parse_args(argv=None):
     parser.add_argument("--recipe", action="append", metavar="NAME|FILE",
                         help="arguments read after recipes/default.args and before these: a shipped recipe "
                         "(litedepth-synth) or a file; repeat to layer several")
-    recipes = argparse.ArgumentParser(add_help=False)  # read here: transformers' own args_file_flag parser takes --help
-    recipes.add_argument("--recipe", action="append", default=[])
-    known, rest = recipes.parse_known_args(args)
-    from_files = read_recipe("default")
-    for name in known.recipe:
-        from_files += read_recipe(name)
+    from_files, _, rest = split_recipes(args)
     parsed = parser.parse_args_into_dataclasses(args=from_files + rest)  # the command line comes last and wins
     script_args, training_args = parsed[0], parsed[1]
     overwrite = getattr(training_args, "overwrite_output_dir", False) or any(

@@ -9,22 +9,19 @@ Chromium, chromedriver, Selenium or npm (which vendors ONNX Runtime Web once) is
 """
 
 import base64
-import functools
 import io
 import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from litedepth_hf import DEFAULT_CHECKPOINT
-from litedepth_hf.demo import still_video
+from litedepth_hf.demo import headless_chromium, serve, still_video
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
@@ -52,27 +49,11 @@ def camera_frame(dev_dir):
 @pytest.fixture(scope="module")
 def browser(site, camera_frame, tmp_path_factory):
     """Chromium on the served site, its fake camera playing `camera_frame`; yields (driver, base URL)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     scratch = tmp_path_factory.mktemp("chromium")
     still_video(scratch / "camera.y4m", camera_frame)
-
-    class Handler(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={scratch / 'profile'}", "--window-size=1400,900",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                 f"--use-file-for-fake-video-capture={scratch / 'camera.y4m'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    server = serve(site)
+    driver = headless_chromium(scratch / "camera.y4m", scratch / "profile", chromium=CHROMIUM,
+                               chromedriver=CHROMEDRIVER)
     try:
         yield driver, f"http://127.0.0.1:{server.server_port}/index.html"
     finally:
