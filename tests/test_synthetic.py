@@ -136,6 +136,34 @@ def test_box_covers_its_pinhole_projection_and_edges_agree(renderer):
     assert (depth_edge & near_rgb_edge).sum() / depth_edge.sum() >= 0.95
 
 
+def test_every_clutter_slot_shows_its_own_texture_through_the_atlas(renderer):
+    """Slots past the room's share one material per type through a texture atlas (one traced material, not
+    ~100): 64 boxes in those slots, each a colour drawn at random, must each show their own colour."""
+    from litedepth_hf.synthetic.render import LARGE_SLOTS, fold_repeats
+
+    palette = np.array([[0.8, 0.05, 0.05], [0.05, 0.8, 0.05], [0.05, 0.05, 0.8], [0.8, 0.8, 0.05]], np.float32)
+    colours = np.random.default_rng(0).integers(len(palette), size=64)
+    hidden = [synthetic.Box(np.array([0, 0, -5.0], np.float32), np.full(3, 0.1, np.float32), np.eye(3, dtype=np.float32), GREY)
+              for _ in range(LARGE_SLOTS - 1)]  # the wall and these fill the room's slots
+    boxes = [synthetic.Box(np.array([(k % 8 - 3.5) * 0.3, (k // 8 - 3.5) * 0.3, 3.0], np.float32), np.full(3, 0.22, np.float32),
+                           np.eye(3, dtype=np.float32), synthetic.Material("flat", 0, palette[c]), tile_m=0.1)
+             for k, c in enumerate(colours)]
+    camera = _camera()
+    rgb, depth = renderer.render(_scene([_wall(5.0)] + hidden + boxes, camera), seed=1)
+    intrinsics = camera.intrinsics(*depth.shape)
+    chroma = palette / palette.sum(1, keepdims=True)
+    for box, colour in zip(boxes, colours):
+        x, y, z = (box.centre - [0, 0, 0.11] - camera.origin) @ camera.rotation
+        u, v = round(intrinsics["fx"] * x / z + intrinsics["cx"]), round(intrinsics["fy"] * y / z + intrinsics["cy"])
+        assert abs(depth[v, u] - 2.89) < 0.01
+        linear = (rgb[v, u].astype(np.float32) / 255) ** 2.2
+        seen = linear / max(float(linear.sum()), 1e-6)
+        assert np.argmin(np.abs(chroma - seen).sum(1)) == colour
+    # mirrored repeats fold continuously into [0, 1], so a vertex on a repeat's edge serves both sides
+    np.testing.assert_allclose(fold_repeats(np.array([0.2, 0.99, 1.0, 1.01, 1.8, 2.0, 3.8, 4.0])),
+                               [0.2, 0.99, 1.0, 0.99, 0.2, 0.0, 0.2, 0.0], atol=1e-6)
+
+
 def _pinhole_zbuffer(vertices, faces, camera, height, width):
     """Software z-buffer of a triangle mesh at pixel centres (pinhole, the intrinsics' convention): z in
     metres, 0 where no triangle covers the centre. 1/z is affine in the image, so it is what is interpolated."""

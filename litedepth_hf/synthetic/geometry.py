@@ -75,6 +75,9 @@ def _grid_triangles() -> np.ndarray:
 
 
 _GRID_TRIANGLES = _grid_triangles()
+# UVs in texture repeats: 4 around, 2 pole to pole, so each repeat's edge is a line of vertices
+_V, _U = np.meshgrid(np.linspace(0, 2, GRID_V + 1), np.linspace(0, 4, GRID_U, endpoint=False), indexing="ij")
+BLOB_UV = np.stack([_U, _V], -1).reshape(-1, 2).astype(np.float32)
 
 
 def _signed_power(value, exponent):
@@ -116,8 +119,7 @@ class Blob:
             np.add.at(normals, _GRID_TRIANGLES[:, k], face_normals)
         length = np.linalg.norm(normals, axis=1, keepdims=True)
         normals = np.where(length > 1e-12, normals / np.maximum(length, 1e-12), np.array([0, 1, 0], np.float32))
-        v, u = np.meshgrid(np.linspace(0, 2, GRID_V + 1), np.linspace(0, 4, GRID_U, endpoint=False), indexing="ij")
-        return vertices.astype(np.float32), normals.astype(np.float32), np.stack([u, v], -1).reshape(-1, 2).astype(np.float32)
+        return vertices.astype(np.float32), normals.astype(np.float32), BLOB_UV
 
     def lowest_point(self) -> float:
         return float((self.local_vertices() @ self.rotation.T)[:, 1].min())

@@ -68,7 +68,7 @@ def read_obj(path, z_up: bool = True) -> Mesh:
     return Mesh(path.stem, vertices, uv, np.asarray(faces, np.uint32))
 
 
-def simplify(mesh: Mesh, cell: float = 0.006) -> Mesh:
+def simplify(mesh: Mesh, cell: float = 0.010) -> Mesh:
     """Vertex clustering: vertices in the same `cell`-metre cube merge (the first one's UV kept), collapsed
     triangles drop. Why: the renderer rebuilds its ray-tracing hierarchy every frame, at a cost that grows
     with the triangle count, and a 16 k-triangle scan is far finer than the pixels it covers (6 mm is under

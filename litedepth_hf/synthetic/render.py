@@ -10,6 +10,7 @@ blend. Depth is z along the optical axis, in metres.
 """
 
 import glob
+import math
 import os
 from pathlib import Path
 from typing import Optional, Sequence
@@ -20,6 +21,7 @@ from .config import FAST_PATH_NOTE, SynthConfig
 from .geometry import (
     _CUBE_TRIANGLES,
     _GRID_TRIANGLES,
+    BLOB_UV,
     GRID_U,
     GRID_V,
     Blob,
@@ -86,6 +88,10 @@ def import_mitsuba(variant: Optional[str] = None):
     return mi
 
 
+def _texture_key(bsdf: dict) -> str:
+    return "reflectance" if bsdf["type"] == "diffuse" else "diffuse_reflectance"
+
+
 def _slot_bsdf(kind: int) -> dict:
     """Materials by slot: mostly diffuse, every 4th rough plastic, every 9th glossy plastic."""
     # mirror: photo crops do not tile, and mirrored repeats have no seams (tileable patterns stay seamless)
@@ -97,14 +103,64 @@ def _slot_bsdf(kind: int) -> dict:
     return {"type": "diffuse", "reflectance": texture}
 
 
+class _Atlas:
+    """The textures of many slots side by side in one bitmap, so those slots share one material.
+
+    Why: Dr.Jit traces every distinct material into each render's kernel; with ~100 clutter slots each
+    holding its own, tracing cost more than shading (measured: 23 of 52 ms a frame at 240x320). A slot's
+    tile has a one-texel border copied from its edge, so bilinear lookups never reach a neighbour."""
+
+    def __init__(self, count: int, size: int):
+        self.size, self.cell = size, size + 2
+        self.columns = max(1, math.ceil(math.sqrt(count)))
+        rows = max(1, math.ceil(count / self.columns))
+        self.texels = np.full((rows * self.cell, self.columns * self.cell, 3), 0.5, np.float32)
+        self.changed = True
+
+    def origin(self, index: int) -> tuple:
+        return (index % self.columns) * self.cell + 1, (index // self.columns) * self.cell + 1  # x, y of texel (0, 0)
+
+    def uv(self, index: int, uv: np.ndarray) -> np.ndarray:
+        """Slot UVs in [0, 1] to this slot's tile of the atlas."""
+        x, y = self.origin(index)
+        height, width = self.texels.shape[:2]
+        return ((np.array([x, y], np.float32) + np.clip(uv, 0.0, 1.0) * self.size) / [width, height]).astype(np.float32)
+
+    def write(self, index: int, texture: np.ndarray):
+        x, y = self.origin(index)
+        self.texels[y - 1:y + self.size + 1, x - 1:x + self.size + 1] = np.pad(texture, ((1, 1), (1, 1), (0, 0)), mode="edge")
+        self.changed = True
+
+
+def fold_repeats(uv: np.ndarray) -> np.ndarray:
+    """Mirrored texture repeats folded into [0, 1] vertex by vertex. Exact when no triangle crosses a whole
+    number in u or v (the blobs' grid has a vertex line on each), which is what lets a slot use an atlas tile."""
+    period = np.floor(uv)
+    fraction = uv - period
+    return np.where(period.astype(np.int64) % 2 == 1, 1.0 - fraction, fraction).astype(np.float32)
+
+
+def fit_box_faces(uv: np.ndarray) -> np.ndarray:
+    """A box's (24, 2) UVs in repeats made to start at each face's corner and fit in [0, 1] (a face larger
+    than one repeat is stretched to one), so no triangle crosses a repeat and an atlas tile serves it."""
+    faces = uv.reshape(6, 4, 2)
+    faces = faces - faces.min(axis=1, keepdims=True)
+    return (faces / np.maximum(faces.max(axis=(1, 2), keepdims=True), 1.0)).reshape(24, 2)
+
+
 class Renderer:
     """One Mitsuba scene template, re-posed per frame: `render(scene, seed, frame)` -> (RGB uint8, z-depth m).
 
-    Slots: `N_BOXES` boxes (the first `LARGE_SLOTS`, which the room and furniture fill, with `LARGE_TEXTURE`
-    texels, the rest `SMALL_TEXTURE`), `N_BLOBS` superquadrics, and one slot per scanned mesh."""
+    Slots: `N_BOXES` boxes, `N_BLOBS` superquadrics and one slot per scanned mesh. The first `LARGE_SLOTS`
+    boxes (the room and furniture fill them) have their own `LARGE_TEXTURE`-texel material with mirrored
+    repeats; every other slot has a `SMALL_TEXTURE` tile in one of three atlases (one per material type),
+    its UVs folded into the tile (`fold_repeats`, `fit_box_faces`)."""
 
     def __init__(self, config: SynthConfig, painter: MaterialPainter, meshes: Sequence[Mesh] = ()):
         mi = self.mi = import_mitsuba(config.variant)
+        import drjit
+
+        self.dr = drjit
         self.config, self.painter, self.meshes = config, painter, list(meshes)
         height, width = config.size
         template = {
@@ -113,38 +169,56 @@ class Renderer:
                        "film": {"type": "hdrfilm", "width": width, "height": height, "pixel_format": "rgb",
                                 "rfilter": {"type": "box"}}},
         }
-        self.slots = {"box": [], "blob": [], "mesh": []}  # per kind: (key, texture key, texels, vertex count)
-        counts = [("box", N_BOXES, 24, len(_CUBE_TRIANGLES)), ("blob", N_BLOBS, (GRID_V + 1) * GRID_U, len(_GRID_TRIANGLES))]
-        counts += [("mesh", 1, len(m.vertices), len(m.faces)) for m in self.meshes]
-        k = 0
-        for kind, number, vertex_count, face_count in counts:
-            for _ in range(number):
-                size = LARGE_TEXTURE if kind == "box" and len(self.slots["box"]) < LARGE_SLOTS else SMALL_TEXTURE
+        specs = [("box", 24, len(_CUBE_TRIANGLES))] * N_BOXES + [("blob", (GRID_V + 1) * GRID_U, len(_GRID_TRIANGLES))] * N_BLOBS
+        specs += [("mesh", len(m.vertices), len(m.faces)) for m in self.meshes]
+        kinds = [_slot_bsdf(k)["type"] for k in range(len(specs))]
+        small = [k >= LARGE_SLOTS for k in range(len(specs))]  # boxes come first: slot k < LARGE_SLOTS is a room box
+        self.atlases = {kind: _Atlas(sum(1 for k in range(len(specs)) if small[k] and kinds[k] == kind), SMALL_TEXTURE)
+                        for kind in sorted(set(kinds))}
+        shared = {}
+        for kind, atlas in self.atlases.items():
+            bsdf = _slot_bsdf([k for k in range(len(specs)) if kinds[k] == kind][0])
+            bsdf[_texture_key(bsdf)]["bitmap"] = mi.Bitmap(atlas.texels)
+            shared[kind] = mi.load_dict(bsdf)
+        # per kind of slot: (key, texture parameter or atlas, texture size, vertex count, tile index)
+        self.slots = {"box": [], "blob": [], "mesh": []}
+        tiles = dict.fromkeys(self.atlases, 0)
+        self.atlas_keys = {}  # per atlas: its parameter, named (by Mitsuba) after the first slot that holds it
+        for k, (kind, vertex_count, face_count) in enumerate(specs):
+            key = f"{kind}{k:03d}"
+            props = mi.Properties()
+            if small[k]:
+                atlas, tile = self.atlases[kinds[k]], tiles[kinds[k]]
+                tiles[kinds[k]] += 1
+                self.atlas_keys.setdefault(kinds[k], f"{key}.bsdf.{_texture_key(_slot_bsdf(k))}.data")
+                props["bsdf"] = shared[kinds[k]]
+                texture = (atlas, tile)
+            else:
                 bsdf = _slot_bsdf(k)
-                texture_key = "reflectance" if bsdf["type"] == "diffuse" else "diffuse_reflectance"
-                bsdf[texture_key]["bitmap"] = mi.Bitmap(np.full((size, size, 3), 0.5, np.float32))
-                props = mi.Properties()
+                bsdf[_texture_key(bsdf)]["bitmap"] = mi.Bitmap(np.full((LARGE_TEXTURE, LARGE_TEXTURE, 3), 0.5, np.float32))
                 props["bsdf"] = mi.load_dict(bsdf)
-                key = f"{kind}{k:03d}"
-                mesh = mi.Mesh(key, vertex_count, face_count, props=props, has_vertex_normals=kind == "blob",
-                               has_vertex_texcoords=True)
-                mesh_params = mi.traverse(mesh)
-                if kind == "box":
-                    faces = _CUBE_TRIANGLES
-                elif kind == "blob":
-                    faces = _GRID_TRIANGLES
-                else:
-                    faces = self.meshes[len(self.slots["mesh"])].faces
-                mesh_params["faces"] = faces.ravel()
-                mesh_params["vertex_positions"] = np.tile(PARKED, vertex_count)
-                if kind == "mesh":  # a scan's UVs never change: set once (in repeats: a crop covers half of it)
-                    mesh_params["vertex_texcoords"] = (self.meshes[len(self.slots["mesh"])].uv * 2.0).ravel()
-                if kind == "blob":  # given, so Mitsuba does not try (and warn) to compute them for a collapsed mesh
-                    mesh_params["vertex_normals"] = np.tile(np.array([0, 1.0, 0], np.float32), vertex_count)
-                mesh_params.update()
-                template[key] = mesh
-                self.slots[kind].append((key, texture_key, size, vertex_count))
-                k += 1
+                texture = (f"{key}.bsdf.{_texture_key(bsdf)}.data", None)
+            mesh = mi.Mesh(key, vertex_count, face_count, props=props, has_vertex_normals=kind == "blob",
+                           has_vertex_texcoords=True)
+            mesh_params = mi.traverse(mesh)
+            if kind == "box":
+                faces = _CUBE_TRIANGLES
+            elif kind == "blob":
+                faces = _GRID_TRIANGLES
+            else:
+                faces = self.meshes[len(self.slots["mesh"])].faces
+            mesh_params["faces"] = faces.ravel()
+            mesh_params["vertex_positions"] = np.tile(PARKED, vertex_count)
+            # blobs' and scans' UVs never change: set once, folded into their tile
+            if kind == "mesh":
+                mesh_params["vertex_texcoords"] = self._tile_uv(texture, self.meshes[len(self.slots["mesh"])].uv).ravel()
+            if kind == "blob":
+                mesh_params["vertex_texcoords"] = self._tile_uv(texture, fold_repeats(BLOB_UV)).ravel()
+                # given, so Mitsuba does not try (and warn) to compute them for a collapsed mesh
+                mesh_params["vertex_normals"] = np.tile(np.array([0, 1.0, 0], np.float32), vertex_count)
+            mesh_params.update()
+            template[key] = mesh
+            self.slots[kind].append((key, texture, SMALL_TEXTURE if small[k] else LARGE_TEXTURE, vertex_count))
         for k in range(N_CEILING_LIGHTS + 1):
             template[f"area{k}"] = {"type": "rectangle", "emitter": {"type": "area", "radiance": {"type": "rgb", "value": 0.0}},
                                     "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": 0.8}}}
@@ -161,6 +235,11 @@ class Renderer:
         self.path = mi.load_dict({"type": "path", "max_depth": 3})
         # one sample per pixel: each pixel sees one surface; albedo here carries the ambient term
         self.geometry_integrator = mi.load_dict({"type": "aov", "aovs": "dd:depth,pp:position,al:albedo"})
+
+    @staticmethod
+    def _tile_uv(texture, uv: np.ndarray) -> np.ndarray:
+        atlas, tile = texture
+        return atlas.uv(tile, uv) if tile is not None else uv
 
     def _set_mesh(self, key: str, vertices, uv=None, normals=None):
         self.params[f"{key}.vertex_positions"] = vertices.ravel()
@@ -182,18 +261,27 @@ class Renderer:
                 raise ValueError(f"scene uses mesh {item.mesh}; the renderer holds {len(self.meshes)}")
             placements.append((self.slots["mesh"][item.mesh], item))
         used = set()
-        for (key, texture_key, size, _), shape in placements:
+        for (key, texture, size, _), shape in placements:
             used.add(key)
+            atlas, tile = texture
             if isinstance(shape, Box):
-                self._set_mesh(key, *shape.mesh())
+                vertices, uv = shape.mesh()
+                self._set_mesh(key, vertices, uv if tile is None else atlas.uv(tile, fit_box_faces(uv)))
             elif isinstance(shape, Blob):
-                vertices, normals, uv = shape.mesh()
-                self._set_mesh(key, vertices, uv, normals)
+                vertices, normals, _ = shape.mesh()
+                self._set_mesh(key, vertices, normals=normals)
             else:
                 mesh = self.meshes[shape.mesh]
                 self._set_mesh(key, (mesh.vertices * shape.scale) @ shape.rotation.T + shape.centre)
-            texture = self.painter.paint(shape.material, size, frame)
-            params[f"{key}.bsdf.{texture_key}.data"] = mi.TensorXf(texture)
+            texels = self.painter.paint(shape.material, size, frame)
+            if tile is None:
+                params[atlas] = mi.TensorXf(texels)
+            else:
+                atlas.write(tile, texels)
+        for kind, atlas in self.atlases.items():
+            if atlas.changed:
+                params[self.atlas_keys[kind]] = mi.TensorXf(atlas.texels)
+                atlas.changed = False
         self._parked -= used
         for kind, slots in self.slots.items():
             for key, _, _, count in slots:
@@ -243,9 +331,12 @@ class Renderer:
         mi = self.mi
         self.pose(scene, frame)
         path = scene.path_traced or self.config.integrator == "path"
-        radiance = np.array(mi.render(self.scene, self.params, integrator=self.path if path else self.direct,
+        radiance = np.array(mi.render(self.scene, integrator=self.path if path else self.direct,
                                       spp=self.config.spp, seed=seed))[..., :3]
-        geometry = np.array(mi.render(self.scene, self.params, integrator=self.geometry_integrator, spp=1, seed=seed))
+        # evaluated, not symbolic, calls: this pass traces each of the ~120 shapes and materials for only a
+        # few operations, and tracing them symbolically cost more than running them (31 -> 20 ms a frame, same bytes)
+        with self.dr.scoped_set_flag(self.dr.JitFlag.SymbolicCalls, False):
+            geometry = np.array(mi.render(self.scene, integrator=self.geometry_integrator, spp=1, seed=seed))
         distance, position, albedo = geometry[..., 0], geometry[..., 1:4], geometry[..., 4:7]
         forward = scene.camera.rotation[:, 2]
         z = ((position - scene.camera.origin) @ forward).astype(np.float32)
