@@ -78,7 +78,7 @@ def test_existing_output_is_never_overwritten_silently(tmp_path, train_dir):
 
 def test_train_help_reads_well():
     """--help is a page of our flags and the common Trainer ones (it was 763 lines); --help-all has every one;
-    `litedepth train` and scripts/train.py are one command."""
+    `litedepth train` and scripts/train.py are one command; a missing required flag is one line."""
     short = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--help"],
                            capture_output=True, text=True, timeout=120)
     assert short.returncode == 0 and len(short.stdout.splitlines()) < 80
@@ -91,6 +91,11 @@ def test_train_help_reads_well():
     verb = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "train", "--help"], capture_output=True, text=True,
                           timeout=120)
     assert verb.stdout == short.stdout
+    # no data or output folder: one line naming what is missing, not the Trainer's 130-line usage
+    bare = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "train", "--train-data", "x"], capture_output=True,
+                          text=True, timeout=120)
+    assert bare.returncode != 0 and "usage" not in bare.stdout + bare.stderr
+    assert bare.stderr.strip().splitlines()[-1] == "litedepth train: --output_dir required (litedepth train --help)"
 
 
 def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
