@@ -18,10 +18,12 @@ OUT=${1:-$CACHE/runs/v23-s12-cam}
 litedepth synth --out "$V3" --num 12000 --seed 2 --textures ../shared/data/textures_photos --meshes ../shared/data/meshes
 [ -f "$V3-120x160/manifest.csv" ] || python scripts/shrink_dataset.py "$V3" "$V3-120x160" --factor 2
 RESUME=()
-LAST=$(ls -d "$OUT"/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
+LAST=$(ls -d "$OUT"/checkpoint-* 2>/dev/null | sort -V | tail -1 || true)
 [ -n "$LAST" ] && RESUME=(--resume_from_checkpoint "$LAST")
 python scripts/train.py --recipe litedepth-synth --train_data "$V2" "$V3-120x160" --output_dir "$OUT" \
     --dataloader_num_workers 1 --logging_steps 200 --save_strategy steps --save_steps 800 --save_total_limit 20 \
-    --time_budget_minutes 95 --report_to none "${RESUME[@]}"
-python scripts/evaluate_dev.py --model "$OUT/checkpoint-12800" --model litedepth_hf/checkpoints/litedepth-synth \
-    --out "$OUT/dev_eval"
+    --time_budget_minutes 95 --report_to none ${RESUME[@]+"${RESUME[@]}"}
+# the rule's checkpoint: step 12,800, or the last one where the time budget stopped the run before it
+SCORED=$OUT/checkpoint-12800
+[ -d "$SCORED" ] || SCORED=$(ls -d "$OUT"/checkpoint-* | sort -V | tail -1)
+python scripts/evaluate_dev.py --model "$SCORED" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"

@@ -16,12 +16,12 @@ __version__ = "0.1.0"
 
 class _KnownNoise(logging.Filter):
     """Drops two harmless warnings every start printed where the export extra is installed: torchao (pulled in
-    by the TFLite exporter, imported by transformers' quantizers) cannot load kernels built for another Python,
-    and torch's pytree calls its enums deprecated. Every other message of those loggers passes."""
+    by the TFLite exporter, imported by transformers' quantizers) cannot load optional kernels built for another
+    Python or a GPU, and torch's pytree calls its enums deprecated. Every other message of those loggers passes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not (message.startswith("Failed to load") and "torchao" in message) \
+        return not (message.startswith("Failed to load") and "torchao" in message and "Could not load this library" in message) \
             and "is an Enum subclass and is now natively supported" not in message
 
 

@@ -191,7 +191,8 @@ def parse_args(argv=None):
                         "(litedepth-synth) or a file; repeat to layer several")
     from_files, _, rest = split_recipes(args)
     given = {token.split("=", 1)[0].replace("-", "_") for token in from_files + rest if token.startswith("--")}
-    missing = [flag for flag in ("__train_data", "__output_dir") if flag not in given]
+    # a prefix counts too: argparse takes --output for --output_dir
+    missing = [flag for flag in ("__train_data", "__output_dir") if not any(len(g) > 3 and flag.startswith(g) for g in given)]
     if missing and args != ["--help"]:  # one line, not the Trainer's 130-line usage
         raise SystemExit(f"litedepth train: {' and '.join(m.replace('__', '--', 1) for m in missing)} required "
                          "(litedepth train --help)")

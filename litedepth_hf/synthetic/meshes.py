@@ -71,8 +71,9 @@ def read_obj(path, z_up: bool = True) -> Mesh:
 def simplify(mesh: Mesh, cell: float = 0.010) -> Mesh:
     """Vertex clustering: vertices in the same `cell`-metre cube merge (the first one's UV kept), collapsed
     triangles drop. Why: the renderer rebuilds its ray-tracing hierarchy every frame, at a cost that grows
-    with the triangle count, and a 16 k-triangle scan is far finer than the pixels it covers (6 mm is under
-    a pixel at 1 m with 320 pixels across a 60-degree view; 10 YCB scans go from 157 k to 27 k triangles)."""
+    with the triangle count (measured: 29 ms a frame at 6 mm, 18 at 10 mm), and a 16 k-triangle scan is far finer
+    than the pixels it covers (10 mm is 3 pixels at 1 m with 320 pixels across a 60-degree view; 10 YCB scans go
+    from 157 k to 10 k triangles)."""
     keys = np.floor(mesh.vertices / cell).astype(np.int64)
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()

@@ -183,14 +183,14 @@ class Renderer:
         # per kind of slot: (key, texture parameter or atlas, texture size, vertex count, tile index)
         self.slots = {"box": [], "blob": [], "mesh": []}
         tiles = dict.fromkeys(self.atlases, 0)
-        self.atlas_keys = {}  # per atlas: its parameter, named (by Mitsuba) after the first slot that holds it
+        holders = {kind: set() for kind in self.atlases}  # the slots that share each atlas
         for k, (kind, vertex_count, face_count) in enumerate(specs):
             key = f"{kind}{k:03d}"
             props = mi.Properties()
             if small[k]:
                 atlas, tile = self.atlases[kinds[k]], tiles[kinds[k]]
                 tiles[kinds[k]] += 1
-                self.atlas_keys.setdefault(kinds[k], f"{key}.bsdf.{_texture_key(_slot_bsdf(k))}.data")
+                holders[kinds[k]].add(key)
                 props["bsdf"] = shared[kinds[k]]
                 texture = (atlas, tile)
             else:
@@ -229,6 +229,13 @@ class Renderer:
         # another realisation and colour bytes differed between runs (measured; 46/46 equal without it)
         self.scene = mi.load_dict(template, parallel=False, optimize=False)
         self.params = mi.traverse(self.scene)
+        # a shared material is listed once, under whichever of its slots Mitsuba visits first: find it by its slots
+        self.atlas_keys = {}
+        for kind, keys in holders.items():
+            found = [key for key in self.params.keys() if key.endswith(".data") and key.split(".", 1)[0] in keys]
+            if len(found) != 1:
+                raise RuntimeError(f"expected one texture parameter for the {kind} atlas, found {found}")
+            self.atlas_keys[kind] = found[0]
         self._parked = {key for slots in self.slots.values() for key, *_ in slots}  # rewritten only when they move
         # light sampling only (no BSDF samples): half the cost of the default at the same grain
         self.direct = mi.load_dict({"type": "direct", "emitter_samples": 1, "bsdf_samples": 0})
