@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the embedded checkpoints from nothing but this repository and ../shared/data:
-#   1. render the 12,000 v2 frames of seed 1 with the photo materials and scanned meshes into a cache folder
-#      (resumes; skips what is there; ~28 min at 7.2 frames/s on 2 cores),
+#   1. render the 12,000 v2 frames of seed 1 with the photo materials and scanned meshes into a cache folder,
+#      with generator v2 (experiments/render_at.sh 79eb8d0; resumes; skips what is there; ~28 min on 2 cores),
 #   2. shrink them to 120x160 (scripts/shrink_dataset.py; LiteDepth sees 128x160),
 #   3. train litedepth-synth (the default) with `--recipe litedepth-synth` (litedepth_hf/recipes/litedepth-synth.args:
 #      whole frames, strong jitter, fixed loss weights, the camera model, batch 32, 14,000 steps; camera-aware
@@ -20,7 +20,8 @@ SYNTH=$CACHE/synth/s1-240x320-spp4-v2-photos-ycb
 PACK=$CACHE/synth/s1-240x320-spp4-v2-photos-ycb-120x160
 REAL=../shared/data/tum_fr1_rpy  # relative to the repository root (the script cds there)
 
-litedepth synth --out "$SYNTH" --num 12000 --seed 1 --textures ../shared/data/textures_photos \
+# the default's renders are generator v2's: made with that commit (today's `litedepth synth` is v4)
+bash experiments/render_at.sh 79eb8d0 --out "$SYNTH" --num 12000 --seed 1 --textures ../shared/data/textures_photos \
     --meshes ../shared/data/meshes
 [ -f "$PACK/manifest.csv" ] || python scripts/shrink_dataset.py "$SYNTH" "$PACK" --factor 2
 python scripts/train.py --recipe litedepth-synth --train_data "$PACK" \

@@ -138,14 +138,14 @@ def test_box_covers_its_pinhole_projection_and_edges_agree(renderer):
 
 def test_every_clutter_slot_shows_its_own_texture_through_the_atlas(renderer):
     """Slots past the room's share one material per type through a texture atlas (one traced material, not
-    ~100): 64 boxes in those slots, each a colour drawn at random, must each show their own colour."""
-    from litedepth_hf.synthetic.render import LARGE_SLOTS, fold_repeats
+    ~100): 48 boxes in those slots, each a colour drawn at random, must each show their own colour."""
+    from litedepth_hf.synthetic.render import OWN_SLOTS, fold_repeats
 
     palette = np.array([[0.8, 0.05, 0.05], [0.05, 0.8, 0.05], [0.05, 0.05, 0.8], [0.8, 0.8, 0.05]], np.float32)
-    colours = np.random.default_rng(0).integers(len(palette), size=64)
+    colours = np.random.default_rng(0).integers(len(palette), size=48)
     hidden = [synthetic.Box(np.array([0, 0, -5.0], np.float32), np.full(3, 0.1, np.float32), np.eye(3, dtype=np.float32), GREY)
-              for _ in range(LARGE_SLOTS - 1)]  # the wall and these fill the room's slots
-    boxes = [synthetic.Box(np.array([(k % 8 - 3.5) * 0.3, (k // 8 - 3.5) * 0.3, 3.0], np.float32), np.full(3, 0.22, np.float32),
+              for _ in range(OWN_SLOTS - 1)]  # the wall and these fill the slots with materials of their own
+    boxes = [synthetic.Box(np.array([(k % 8 - 3.5) * 0.3, (k // 8 - 2.5) * 0.3, 3.0], np.float32), np.full(3, 0.22, np.float32),
                            np.eye(3, dtype=np.float32), synthetic.Material("flat", 0, palette[c]), tile_m=0.1)
              for k, c in enumerate(colours)]
     camera = _camera()

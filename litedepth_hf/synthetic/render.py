@@ -40,6 +40,9 @@ _LEVELS = np.linspace(0.0, 1.0, 16384)
 _BYTE_OF_LINEAR = np.round(255 * np.where(_LEVELS <= 0.0031308, 12.92 * _LEVELS,
                                           1.055 * _LEVELS ** (1 / 2.4) - 0.055)).astype(np.uint8)  # linear -> sRGB byte
 LARGE_SLOTS = 16  # box slots with large textures: the room (~6-16 boxes); furniture and clutter get small ones
+# box slots with a material of their own and mirrored repeats (the room, then most furniture: of ~21 boxes a scene
+# spans more than one repeat, 3 lie past slot 32); the rest share the atlases and are fitted to one tile
+OWN_SLOTS = 32
 
 
 def llvm_library() -> Optional[str]:
@@ -151,10 +154,10 @@ def fit_box_faces(uv: np.ndarray) -> np.ndarray:
 class Renderer:
     """One Mitsuba scene template, re-posed per frame: `render(scene, seed, frame)` -> (RGB uint8, z-depth m).
 
-    Slots: `N_BOXES` boxes, `N_BLOBS` superquadrics and one slot per scanned mesh. The first `LARGE_SLOTS`
-    boxes (the room and furniture fill them) have their own `LARGE_TEXTURE`-texel material with mirrored
-    repeats; every other slot has a `SMALL_TEXTURE` tile in one of three atlases (one per material type),
-    its UVs folded into the tile (`fold_repeats`, `fit_box_faces`)."""
+    Slots: `N_BOXES` boxes, `N_BLOBS` superquadrics and one slot per scanned mesh. The first `OWN_SLOTS` boxes
+    (the room, then furniture) have a material of their own with mirrored repeats, `LARGE_TEXTURE` texels for the
+    first `LARGE_SLOTS`, `SMALL_TEXTURE` after; every other slot has a `SMALL_TEXTURE` tile in one of three
+    atlases (one per material type), its UVs folded into the tile (`fold_repeats`, `fit_box_faces`)."""
 
     def __init__(self, config: SynthConfig, painter: MaterialPainter, meshes: Sequence[Mesh] = ()):
         mi = self.mi = import_mitsuba(config.variant)
@@ -172,8 +175,8 @@ class Renderer:
         specs = [("box", 24, len(_CUBE_TRIANGLES))] * N_BOXES + [("blob", (GRID_V + 1) * GRID_U, len(_GRID_TRIANGLES))] * N_BLOBS
         specs += [("mesh", len(m.vertices), len(m.faces)) for m in self.meshes]
         kinds = [_slot_bsdf(k)["type"] for k in range(len(specs))]
-        small = [k >= LARGE_SLOTS for k in range(len(specs))]  # boxes come first: slot k < LARGE_SLOTS is a room box
-        self.atlases = {kind: _Atlas(sum(1 for k in range(len(specs)) if small[k] and kinds[k] == kind), SMALL_TEXTURE)
+        shared_slot = [k >= OWN_SLOTS for k in range(len(specs))]  # boxes come first, then blobs and scans
+        self.atlases = {kind: _Atlas(sum(1 for k in range(len(specs)) if shared_slot[k] and kinds[k] == kind), SMALL_TEXTURE)
                         for kind in sorted(set(kinds))}
         shared = {}
         for kind, atlas in self.atlases.items():
@@ -187,7 +190,8 @@ class Renderer:
         for k, (kind, vertex_count, face_count) in enumerate(specs):
             key = f"{kind}{k:03d}"
             props = mi.Properties()
-            if small[k]:
+            size = LARGE_TEXTURE if k < LARGE_SLOTS else SMALL_TEXTURE
+            if shared_slot[k]:
                 atlas, tile = self.atlases[kinds[k]], tiles[kinds[k]]
                 tiles[kinds[k]] += 1
                 holders[kinds[k]].add(key)
@@ -195,7 +199,7 @@ class Renderer:
                 texture = (atlas, tile)
             else:
                 bsdf = _slot_bsdf(k)
-                bsdf[_texture_key(bsdf)]["bitmap"] = mi.Bitmap(np.full((LARGE_TEXTURE, LARGE_TEXTURE, 3), 0.5, np.float32))
+                bsdf[_texture_key(bsdf)]["bitmap"] = mi.Bitmap(np.full((size, size, 3), 0.5, np.float32))
                 props["bsdf"] = mi.load_dict(bsdf)
                 texture = (f"{key}.bsdf.{_texture_key(bsdf)}.data", None)
             mesh = mi.Mesh(key, vertex_count, face_count, props=props, has_vertex_normals=kind == "blob",
@@ -218,7 +222,7 @@ class Renderer:
                 mesh_params["vertex_normals"] = np.tile(np.array([0, 1.0, 0], np.float32), vertex_count)
             mesh_params.update()
             template[key] = mesh
-            self.slots[kind].append((key, texture, SMALL_TEXTURE if small[k] else LARGE_TEXTURE, vertex_count))
+            self.slots[kind].append((key, texture, size, vertex_count))
         for k in range(N_CEILING_LIGHTS + 1):
             template[f"area{k}"] = {"type": "rectangle", "emitter": {"type": "area", "radiance": {"type": "rgb", "value": 0.0}},
                                     "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": 0.8}}}

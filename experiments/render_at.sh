@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Render with the generator of an earlier commit, so a cached training set can be remade byte for byte after
+# `litedepth synth` has moved on (meta.json's generator_version says which one made a folder):
+#   v2: 79eb8d0 (the default's 12,000 frames of seed 1)   v3: 6d9b578 (the 12,000 frames of seed 2)
+# The commit is checked out once as a git worktree in the cache and its package runs from there, with this
+# environment's dependencies; paths in the arguments are taken relative to the repository root.
+# Usage: bash experiments/render_at.sh COMMIT litedepth-synth-arguments...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COMMIT=$1; shift
+CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
+SOURCE=$CACHE/generators/$COMMIT
+[ -d "$SOURCE" ] || git worktree add --detach "$SOURCE" "$COMMIT"
+ARGS=()
+previous=
+for arg in "$@"; do  # existing paths and --out's folder made absolute: the command runs in the worktree
+    if [ -e "$arg" ] || [ "$previous" = "--out" ]; then ARGS+=("$(realpath -m "$arg")"); else ARGS+=("$arg"); fi
+    previous=$arg
+done
+cd "$SOURCE" && python -m litedepth_hf.cli synth "${ARGS[@]}"
