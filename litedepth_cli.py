@@ -20,9 +20,14 @@ class KnownImportNoise(logging.Filter):
         return not ("torchao/_C" in message or "is an Enum subclass and is now natively supported" in message)
 
 
-def main(argv=None) -> int:
+def quiet_import_noise() -> None:
+    """For programs (this command, scripts/train.py), before they import the library; never on import."""
     for name in ("torchao", "torch.utils._pytree"):
         logging.getLogger(name).addFilter(KnownImportNoise())
+
+
+def main(argv=None) -> int:
+    quiet_import_noise()
     from litedepth_hf.cli import main as run
 
     return run(argv)

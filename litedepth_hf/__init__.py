@@ -7,26 +7,11 @@ marks the classes for `register_for_auto_class` so that saved checkpoints carry
 their code and load with `trust_remote_code=True` where the package is absent.
 """
 
-import logging
 import sys
 from pathlib import Path
 
 __version__ = "0.1.0"
 
-
-class _KnownNoise(logging.Filter):
-    """Drops two harmless warnings every start printed where the export extra is installed: torchao (pulled in
-    by the TFLite exporter, imported by transformers' quantizers) cannot load optional kernels built for another
-    Python or a GPU, and torch's pytree calls its enums deprecated. Every other message of those loggers passes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (message.startswith("Failed to load") and "torchao" in message and "Could not load this library" in message) \
-            and "is an Enum subclass and is now natively supported" not in message
-
-
-for _name in ("torchao", "torch.utils._pytree"):
-    logging.getLogger(_name).addFilter(_KnownNoise())
 
 SYNTHETIC_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-synth")
 """Trained from scratch here on rendered rooms only (`litedepth synth`; its README says which renders and how

@@ -7,7 +7,10 @@ The code is `litedepth_hf/train.py`, installed with the package; this file is wh
 
 import sys
 
-from litedepth_hf.train import main
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf.train import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())
