@@ -12,7 +12,6 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-
 SYNTHETIC_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-synth")
 """Trained from scratch here on rendered rooms only (`litedepth synth`; its README says which renders and how
 long): the embedded default, and the starting point for fine-tuning on one's own frames."""

@@ -190,12 +190,11 @@ def parse_args(argv=None):
                         help="arguments read after recipes/default.args and before these: a shipped recipe "
                         "(litedepth-synth) or a file; repeat to layer several")
     from_files, _, rest = split_recipes(args)
-    given = {token.split("=", 1)[0].replace("-", "_") for token in from_files + rest if token.startswith("--")}
+    given = {"--" + token[2:].split("=", 1)[0].replace("-", "_") for token in from_files + rest if token.startswith("--")}
     # a prefix counts too: argparse takes --output for --output_dir
-    missing = [flag for flag in ("__train_data", "__output_dir") if not any(len(g) > 3 and flag.startswith(g) for g in given)]
-    if missing and args != ["--help"]:  # one line, not the Trainer's 130-line usage
-        raise SystemExit(f"litedepth train: {' and '.join(m.replace('__', '--', 1) for m in missing)} required "
-                         "(litedepth train --help)")
+    missing = [flag for flag in ("--train_data", "--output_dir") if not any(len(g) > 3 and flag.startswith(g) for g in given)]
+    if missing and "--help" not in args:  # one line, not the Trainer's 130-line usage (--help-all arrives as --help)
+        raise SystemExit(f"litedepth train: {' and '.join(missing)} required (litedepth train --help)")
     parsed = parser.parse_args_into_dataclasses(args=from_files + rest)  # the command line comes last and wins
     script_args, training_args = parsed[0], parsed[1]
     overwrite = getattr(training_args, "overwrite_output_dir", False) or any(

@@ -111,4 +111,3 @@ def test_import_graph_has_no_cycles_and_no_script_is_imported():
         text = path.read_text()
         for pattern in ("sys.path.insert", "sys.path.append", "spec_from_file_location"):
             assert pattern not in text or path.name == "test_packaging.py", f"{path.relative_to(ROOT)}: {pattern}"
-

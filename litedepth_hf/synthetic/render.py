@@ -183,7 +183,8 @@ class Renderer:
             bsdf = _slot_bsdf([k for k in range(len(specs)) if kinds[k] == kind][0])
             bsdf[_texture_key(bsdf)]["bitmap"] = mi.Bitmap(atlas.texels)
             shared[kind] = mi.load_dict(bsdf)
-        # per kind of slot: (key, texture parameter or atlas, texture size, vertex count, tile index)
+        # per kind of slot: (key, texture, texture size, vertex count); texture is (the slot's own texture
+        # parameter, None) or (its atlas, its tile index)
         self.slots = {"box": [], "blob": [], "mesh": []}
         tiles = dict.fromkeys(self.atlases, 0)
         holders = {kind: set() for kind in self.atlases}  # the slots that share each atlas
@@ -213,11 +214,11 @@ class Renderer:
                 faces = self.meshes[len(self.slots["mesh"])].faces
             mesh_params["faces"] = faces.ravel()
             mesh_params["vertex_positions"] = np.tile(PARKED, vertex_count)
-            # blobs' and scans' UVs never change: set once, folded into their tile
+            # blobs and scans (all past OWN_SLOTS, so in an atlas): their UVs never change, set once in their tile
             if kind == "mesh":
-                mesh_params["vertex_texcoords"] = self._tile_uv(texture, self.meshes[len(self.slots["mesh"])].uv).ravel()
+                mesh_params["vertex_texcoords"] = texture[0].uv(texture[1], self.meshes[len(self.slots["mesh"])].uv).ravel()
             if kind == "blob":
-                mesh_params["vertex_texcoords"] = self._tile_uv(texture, fold_repeats(BLOB_UV)).ravel()
+                mesh_params["vertex_texcoords"] = texture[0].uv(texture[1], fold_repeats(BLOB_UV)).ravel()
                 # given, so Mitsuba does not try (and warn) to compute them for a collapsed mesh
                 mesh_params["vertex_normals"] = np.tile(np.array([0, 1.0, 0], np.float32), vertex_count)
             mesh_params.update()
@@ -247,11 +248,6 @@ class Renderer:
         # one sample per pixel: each pixel sees one surface; albedo here carries the ambient term
         self.geometry_integrator = mi.load_dict({"type": "aov", "aovs": "dd:depth,pp:position,al:albedo"})
 
-    @staticmethod
-    def _tile_uv(texture, uv: np.ndarray) -> np.ndarray:
-        atlas, tile = texture
-        return atlas.uv(tile, uv) if tile is not None else uv
-
     def _set_mesh(self, key: str, vertices, uv=None, normals=None):
         self.params[f"{key}.vertex_positions"] = vertices.ravel()
         if uv is not None:
@@ -274,10 +270,10 @@ class Renderer:
         used = set()
         for (key, texture, size, _), shape in placements:
             used.add(key)
-            atlas, tile = texture
+            target, tile = texture  # the slot's own texture parameter, or its atlas
             if isinstance(shape, Box):
                 vertices, uv = shape.mesh()
-                self._set_mesh(key, vertices, uv if tile is None else atlas.uv(tile, fit_box_faces(uv)))
+                self._set_mesh(key, vertices, uv if tile is None else target.uv(tile, fit_box_faces(uv)))
             elif isinstance(shape, Blob):
                 vertices, normals, _ = shape.mesh()
                 self._set_mesh(key, vertices, normals=normals)
@@ -286,9 +282,9 @@ class Renderer:
                 self._set_mesh(key, (mesh.vertices * shape.scale) @ shape.rotation.T + shape.centre)
             texels = self.painter.paint(shape.material, size, frame)
             if tile is None:
-                params[atlas] = mi.TensorXf(texels)
+                params[target] = mi.TensorXf(texels)
             else:
-                atlas.write(tile, texels)
+                target.write(tile, texels)
         for kind, atlas in self.atlases.items():
             if atlas.changed:
                 params[self.atlas_keys[kind]] = mi.TensorXf(atlas.texels)
