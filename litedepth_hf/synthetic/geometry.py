@@ -183,6 +183,7 @@ class Scene:
     exposure_percentile: float = 95.0
     exposure_target: float = 0.85
     path_traced: bool = False  # this frame's colour by the path tracer (indirect light) instead of direct light
+    room_boxes: int = 0  # the first boxes are the room's shell (floor, ceiling, walls, openings, boards)
 
 
 def look_rotation(forward: np.ndarray, roll: float) -> np.ndarray:

@@ -38,6 +38,7 @@ class _Builder:
         self.boxes, self.blobs, self.meshes, self.lamps = [], [], [], []
         self.footprints = []  # (x, z, radius) on the floor: furniture and the camera keep out
         self.surfaces = []  # (centre xz, half sizes along the box axes, yaw, height): where clutter goes
+        self.room_boxes = 0  # boxes of the room's shell, which come first
 
     def material(self, role: str = "object") -> Material:
         """A fresh material for a surface of this role (see textures.ROLES)."""
@@ -231,12 +232,12 @@ def _clutter(b: _Builder, surface, count: int) -> int:
             placed.append((position[[0, 2]], radius))
             made += 1
             continue
-        scale = rng.uniform(0.04, 0.25) if height > 0.05 else rng.uniform(0.1, 0.45)
+        scale = rng.uniform(0.05, 0.32) if height > 0.05 else rng.uniform(0.15, 0.7)
         radius = scale * 0.75
         position = _free_spot(rng, surface, rot, radius, placed)
         if position is None:
             continue
-        if rng.random() < 0.4 and len(b.boxes) < N_BOXES:
+        if rng.random() < 0.5 and len(b.boxes) < N_BOXES:
             size = np.array([rng.uniform(0.4, 1.0), rng.uniform(0.3, 1.6), rng.uniform(0.4, 1.0)]) * scale
             size[[0, 2]] = np.minimum(size[[0, 2]], radius * 1.3)
             b.box(position + np.array([0, height + size[1] / 2, 0]), size, yaw=rng.uniform(0, np.pi))
@@ -344,8 +345,9 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
     b = _Builder(rng, photos, mesh_bounds)
     width, depth, height = rng.uniform(2.5, 10.0), rng.uniform(2.5, 10.0), rng.uniform(2.4, 3.2)
     _room(b, width, depth, height)
+    b.room_boxes = len(b.boxes)
     # furniture: against a wall (facing the room) or free-standing, footprints kept apart
-    for _ in range(int(rng.integers(2, 9))):
+    for _ in range(int(rng.integers(3, 12))):
         kind = str(rng.choice(FURNITURE, p=FURNITURE_P))
         extent = FURNITURE_EXTENT[kind]
         scale = rng.uniform(0.9, 1.1)
@@ -375,16 +377,17 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
                 break
     objects = 0
     for surface in b.surfaces:
-        if rng.random() < 0.8:
-            objects += _clutter(b, surface, int(rng.integers(2, 10)))
+        if rng.random() < 0.9:
+            objects += _clutter(b, surface, int(rng.integers(3, 14)))
     floor = ((0.0, 0.0), (width / 2 - 0.2, depth / 2 - 0.2), 0.0, 0.0)
-    objects += _clutter(b, floor, int(rng.integers(0, 7)))
+    objects += _clutter(b, floor, int(rng.integers(1, 10)))
     lights = _lights(rng, b, width, depth, height)
     close = bool(rng.random() < close_range_share and b.surfaces)
     camera = _camera(rng, b, width, depth, height, close)
     return Scene(b.boxes[:N_BOXES], b.blobs[:N_BLOBS], b.meshes, lights, camera, close, objects,
                  ambient=float(rng.uniform(0.03, 0.3)), exposure_percentile=float(rng.uniform(90, 99.5)),
-                 exposure_target=float(rng.uniform(0.6, 0.95)), path_traced=bool(rng.random() < path_traced_share))
+                 exposure_target=float(rng.uniform(0.6, 0.95)), path_traced=bool(rng.random() < path_traced_share),
+                 room_boxes=b.room_boxes)
 
 
 def _lights(rng, b: _Builder, width: float, depth: float, height: float) -> list:
@@ -433,19 +436,55 @@ def _inside_any(point: np.ndarray, boxes: list, margin: float = 0.05) -> bool:
     return False
 
 
+def _box_distances(origin: np.ndarray, directions: np.ndarray, boxes: list) -> np.ndarray:
+    """(boxes, rays): distance along each ray (rows of `directions`) to each box, inf where it misses; slab tests
+    in each box's frame, all at once."""
+    if not boxes:
+        return np.full((0, len(directions)), np.inf)
+    rotations = np.stack([box.rotation for box in boxes]).astype(np.float64)  # (K, 3, 3)
+    half = np.stack([box.size for box in boxes]).astype(np.float64)[:, None] / 2  # (K, 1, 3)
+    o = np.einsum("kji,kj->ki", rotations, origin - np.stack([box.centre for box in boxes]))[:, None]  # (K, 1, 3)
+    d = np.einsum("kji,rj->kri", rotations, directions)  # (K, R, 3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1, t2 = (-half - o) / d, (half - o) / d
+    near = np.nanmax(np.minimum(t1, t2), axis=2)
+    far = np.nanmin(np.maximum(t1, t2), axis=2)
+    return np.where((near <= far) & (far > 0), np.maximum(near, 0), np.inf)
+
+
 def _free_distance(origin: np.ndarray, direction: np.ndarray, boxes: list) -> float:
-    """Distance along the ray to the nearest box it meets (slab test in each box's frame); inf if none."""
-    nearest = np.inf
-    for box in boxes:
-        o = box.rotation.T @ (origin - box.centre)
-        d = box.rotation.T @ direction
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t1, t2 = (-box.size / 2 - o) / d, (box.size / 2 - o) / d
-        near = np.nanmax(np.minimum(t1, t2))
-        far = np.nanmin(np.maximum(t1, t2))
-        if near <= far and far > 0:
-            nearest = min(nearest, max(near, 0.0))
-    return float(nearest)
+    """Distance along the ray to the nearest box it meets; inf if none."""
+    return float(_box_distances(origin, direction[None], boxes).min(initial=np.inf))
+
+
+def _first_hits(origin: np.ndarray, directions: np.ndarray, boxes: list, blobs: list) -> np.ndarray:
+    """For each ray (rows of `directions`), the index of the first thing it meets: boxes 0..len(boxes)-1, then
+    blobs (as their bounding spheres); -1 for none."""
+    distance = _box_distances(origin, directions, boxes)
+    if blobs:
+        centres = np.stack([blob.centre for blob in blobs]).astype(np.float64) - origin  # (B, 3)
+        radii = np.array([float(blob.radii.max()) for blob in blobs])
+        along = centres @ directions.T  # (B, R)
+        miss = np.sum(centres ** 2, axis=1, keepdims=True) - along ** 2
+        distance = np.concatenate([distance, np.where((along > 0) & (miss < radii[:, None] ** 2), along, np.inf)])
+    if not len(distance):
+        return np.full(len(directions), -1)
+    which = np.argmin(distance, axis=0)
+    return np.where(np.isfinite(distance[which, np.arange(len(directions))]), which, -1)
+
+
+def object_share(camera: Camera, boxes: list, blobs: list, room_boxes: int, grid: tuple = (6, 8),
+                 aspect: float = 0.75) -> float:
+    """Share of a coarse ray grid over the view (rows x columns, height/width `aspect`) whose first hit is
+    furniture or clutter rather than the room's shell (its first `room_boxes` boxes): how much of the
+    frame shows things, not floor and walls."""
+    tan = math.tan(math.radians(camera.hfov_deg) / 2)
+    v, u = np.meshgrid((np.arange(grid[0]) + 0.5) / grid[0], (np.arange(grid[1]) + 0.5) / grid[1], indexing="ij")
+    rays = np.stack([(2 * u - 1) * tan, (2 * v - 1) * tan * aspect, np.ones_like(u)], -1).reshape(-1, 3)
+    directions = rays @ camera.rotation.T
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    hits = _first_hits(np.asarray(camera.origin, np.float64), directions, boxes, blobs)
+    return float(np.mean(hits >= room_boxes))
 
 
 # where cameras are held: (share, eye height m, pitch degrees (mean, sd; + up)) for a person standing, a
@@ -454,16 +493,23 @@ HOLDERS = (("standing", 0.45, (1.35, 1.75), (-20, 12)), ("seated", 0.35, (0.9, 1
            ("robot", 0.20, (0.25, 0.8), (-5, 8)))
 
 
+# real captures look at things: most views (VIEW_NEEDS_OBJECTS) must show furniture or clutter on at least
+# OBJECT_SHARE of a coarse ray grid (`object_share`); the rest take any view that passes the other checks
+VIEW_NEEDS_OBJECTS, OBJECT_SHARE = 0.85, 0.3
+
+
 def _camera(rng, b: _Builder, width: float, depth: float, height: float, close: bool) -> Camera:
     """Close range: 0.3-1.5 m from a surface holding clutter, looking down at it. Otherwise held by a person
-    (standing or seated) or a robot (`HOLDERS`), mostly aimed at furniture 1-4 m away (objects in view, as
-    in real captures), sometimes across the room."""
+    (standing or seated) or a robot (`HOLDERS`), mostly aimed at furniture 1-4 m away, sometimes across the
+    room. Of up to 40 candidate views the first showing enough things is kept, else the one showing most."""
     hfov = float(rng.uniform(45, 75))
     offset = (float(rng.normal(0, 0.015)), float(rng.normal(0, 0.015)))
     roll = math.radians(float(np.clip(rng.normal(0, 6), -15, 15)))
     room = np.array([width / 2 - 0.1, height - 0.1, depth / 2 - 0.1])
     shares = np.array([h[1] for h in HOLDERS])
     _, _, (eye_low, eye_high), (pitch_mean, pitch_sd) = HOLDERS[int(rng.choice(len(HOLDERS), p=shares / shares.sum()))]
+    wanted = OBJECT_SHARE if rng.random() < VIEW_NEEDS_OBJECTS else 0.0
+    best, best_share = None, -1.0
     origin, forward, target = np.array([0.0, 1.2, 0.0]), np.array([0.0, 0.0, 1.0]), np.zeros(3)
     for _ in range(40):
         if close or (b.surfaces and rng.random() < 0.6):
@@ -494,8 +540,14 @@ def _camera(rng, b: _Builder, width: float, depth: float, height: float, close: 
             # anything: no frames of a wall or a chair back filling the view from 20 cm
             needed = 0.8 * np.linalg.norm(target - origin) if close else 0.8
             if _free_distance(origin, forward / np.linalg.norm(forward), b.boxes) >= needed:
-                break
-    else:  # no view passed: the room's centre at eye height, level, toward the farther wall
+                camera = Camera(origin.astype(np.float64), look_rotation(forward, roll), hfov, offset)
+                share = object_share(camera, b.boxes, b.blobs, b.room_boxes) if wanted else 1.0
+                if share > best_share:
+                    best, best_share = camera, share
+                if share >= wanted:
+                    break
+    if best is None:  # no view passed: the room's centre at eye height, level, toward the farther wall
         origin = np.array([0.0, float(np.clip(eye_high, 0.3, height - 0.3)), 0.0])
         forward = np.array([0.0, -0.2, 1.0]) if depth >= width else np.array([1.0, -0.2, 0.0])
-    return Camera(origin.astype(np.float64), look_rotation(forward, roll), hfov, offset)
+        best = Camera(origin.astype(np.float64), look_rotation(forward, roll), hfov, offset)
+    return best
