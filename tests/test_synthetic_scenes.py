@@ -19,7 +19,8 @@ from litedepth_hf.synthetic import (
     sample_material,
     sample_scene,
 )
-from litedepth_hf.synthetic.scenes import _Builder, _furniture
+from litedepth_hf.synthetic.geometry import Box, Camera, look_rotation
+from litedepth_hf.synthetic.scenes import OBJECT_SHARE, _Builder, _furniture, object_share
 from litedepth_hf.synthetic.textures import ROLES
 
 pytestmark = pytest.mark.core
@@ -91,6 +92,25 @@ def test_cameras_are_held_where_people_and_robots_hold_them():
     assert (heights < 0.8).mean() > 0.05  # robots
     assert ((heights > 1.3) & (heights < 1.8)).mean() > 0.2  # standing people
     assert abs(sum(h[1] for h in HOLDERS) - 1.0) < 1e-9
+
+
+def test_object_share_counts_the_rays_that_meet_things_before_the_room():
+    camera = Camera(np.zeros(3), look_rotation(np.array([0.0, 0.0, 1.0]), 0.0), 60.0, (0.0, 0.0))
+    paint = Material("flat", 0, np.ones(3, np.float32))
+    wall = Box(np.array([0, 0, 5.0]), np.array([40, 40, 0.1]), np.eye(3), paint, 1.0)  # the room: one wall ahead
+    half = Box(np.array([-2.5, 0, 3.0]), np.array([5, 40, 0.1]), np.eye(3), paint, 1.0)  # covers world x < 0
+    behind = Box(np.array([0, 0, 6.0]), np.array([40, 40, 0.1]), np.eye(3), paint, 1.0)  # hidden by the wall
+    assert object_share(camera, [wall], [], room_boxes=1) == 0.0
+    assert object_share(camera, [wall, half], [], room_boxes=1) == 0.5  # 4 of the grid's 8 columns
+    assert object_share(camera, [wall, behind], [], room_boxes=1) == 0.0
+    assert object_share(camera, [wall, half], [], room_boxes=2) == 0.0  # counted as room: nothing to show
+
+
+def test_most_views_show_furniture_or_clutter():
+    scenes = [sample_scene(6, i, photos=100) for i in range(60)]
+    shares = np.array([object_share(s.camera, s.boxes, s.blobs, s.room_boxes) for s in scenes])
+    assert all(0 < s.room_boxes < len(s.boxes) for s in scenes)
+    assert (shares >= OBJECT_SHARE).mean() > 0.75 and (shares < 0.1).mean() < 0.1
 
 
 def test_scanned_meshes_are_placed_on_surfaces_at_their_real_size(tmp_path):
