@@ -3,7 +3,8 @@
 #   1. render 12,000 frames of seed 3 with generator v5 (experiments/render_at.sh eade417) into the cache
 #      (resumes; ~20 min at ~10 img/s),
 #   2. shrink them to 120x160,
-#   3. train the shipped recipe (--recipe litedepth-synth) from scratch on them alone, checkpoints every 800 steps;
+#   3. train the shipped recipe (--recipe litedepth-synth) from scratch on them alone, stopped at step 12,800 of its
+#      14,000-step schedule (as the default was), checkpoints every 800 steps;
 #      resumes from the last checkpoint when the run folder holds one,
 #   4. score the checkpoint at step 12,800 (the default's 409,600 samples) beside the default.
 # Usage: bash experiments/fuller_scenes.sh [RUN_FOLDER]
@@ -21,7 +22,7 @@ LAST=$(ls -d "$OUT"/checkpoint-* 2>/dev/null | sort -V | tail -1 || true)
 [ -n "$LAST" ] && RESUME=(--resume_from_checkpoint "$LAST")
 python scripts/train.py --recipe litedepth-synth --train_data "$V5-120x160" --output_dir "$OUT" \
     --dataloader_num_workers 1 --logging_steps 200 --save_strategy steps --save_steps 800 --save_total_limit 20 \
-    --time_budget_minutes 95 --report_to none ${RESUME[@]+"${RESUME[@]}"}
+    --stop_at_step 12800 --time_budget_minutes 95 --report_to none ${RESUME[@]+"${RESUME[@]}"}
 # the rule's checkpoint: step 12,800, or the last one where the time budget stopped the run before it
 SCORED=$OUT/checkpoint-12800
 [ -d "$SCORED" ] || SCORED=$(ls -d "$OUT"/checkpoint-* | sort -V | tail -1)

@@ -88,6 +88,9 @@ class ScriptArguments:
     response_weight: float = field(default=0.0, metadata={"help": "weight of the loss on the teacher's depth"})
     time_budget_minutes: Optional[float] = field(default=None, metadata={
         "help": "stop (and save) after this many minutes of training, e.g. on a machine with a hard time limit"})
+    stop_at_step: Optional[int] = field(default=None, metadata={
+        "help": "stop (and save) at this step while the learning rate still follows --max_steps: a run scored at a "
+                "fixed number of samples on a longer schedule (the default's was cut at 12,800 of 14,000)"})
 
 
 RECORDED = ("num_train_epochs", "max_steps", "per_device_train_batch_size", "learning_rate", "weight_decay", "warmup_steps",
@@ -330,8 +333,8 @@ def main(argv=None):
         compute_metrics=make_compute_metrics() if eval_set is not None else None,
         processing_class=processor,
     )
-    if script_args.time_budget_minutes:
-        trainer.add_callback(TimeBudgetCallback(script_args.time_budget_minutes))
+    if script_args.time_budget_minutes or script_args.stop_at_step:
+        trainer.add_callback(TimeBudgetCallback(script_args.time_budget_minutes, script_args.stop_at_step))
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model()
     metrics = dict(result.metrics)

@@ -235,15 +235,17 @@ class LossStateCallback(TrainerCallback):
 
 
 class TimeBudgetCallback(TrainerCallback):
-    """Ends training cleanly (the model is still saved) once `minutes` of training have passed, and
-    prints the steady step rate (steps after the first 20, which carry start-up costs).
+    """Ends training cleanly (the model is still saved) once `minutes` of training have passed or at step
+    `stop_step`, whichever comes first, and prints the steady step rate (steps after the first 20, which
+    carry start-up costs).
 
-    Why: rented machines stop at a hard limit, and a run killed there keeps nothing. The learning
-    rate still follows `max_steps`, so size `max_steps` from the printed rate: this is the net.
+    Why: rented machines stop at a hard limit, and a run killed there keeps nothing; a run compared with
+    another at equal samples stops where that one stopped. The learning rate still follows `max_steps`.
     """
 
-    def __init__(self, minutes: float):
-        self.seconds = float(minutes) * 60.0
+    def __init__(self, minutes: Optional[float] = None, stop_step: Optional[int] = None):
+        self.seconds = float(minutes) * 60.0 if minutes else float("inf")
+        self.stop_step = stop_step
         self.start = self.mark = None
         self.mark_step = 20
 
@@ -256,6 +258,9 @@ class TimeBudgetCallback(TrainerCallback):
             self.mark = now
         if self.start is not None and now - self.start > self.seconds and not control.should_training_stop:
             print(f"time budget of {self.seconds / 60:.1f} min reached at step {state.global_step}: stopping")
+            control.should_training_stop = True
+        if self.stop_step and state.global_step >= self.stop_step and not control.should_training_stop:
+            print(f"stopping at step {state.global_step} (--stop_at_step) of a {state.max_steps}-step schedule")
             control.should_training_stop = True
         return control
 

@@ -151,6 +151,16 @@ def test_train_mix_names_sources(train_dir, tmp_path):
         train.parse_mix("synth=lots", ["synth"])
 
 
+def test_stop_at_step_cuts_the_run_but_keeps_its_schedule(tmp_path, train_dir):
+    out = tmp_path / "cut"
+    result = train(out, train_dir, "--max_train_samples", "8", "--max_steps", "40", "--per_device_train_batch_size", "2",
+                   "--warmup_steps", "2", "--save_strategy", "no", "--logging_steps", "1", "--stop_at_step", "3")
+    assert "stopping at step 3 (--stop_at_step) of a 40-step schedule" in result.stdout
+    logged = {e["step"]: e for e in history(out) if "learning_rate" in e}
+    assert max(logged) == 3 and (out / "model.safetensors").is_file()
+    assert logged[3]["learning_rate"] > 0.9 * 4e-3  # step 3 of 40 after 2 warm-up steps, not the end of a 3-step decay
+
+
 def test_time_budget_stops_cleanly_and_keeps_the_model(tmp_path, train_dir):
     out = tmp_path / "budget"
     result = train(out, train_dir, "--max_train_samples", "8", "--max_steps", "40", "--per_device_train_batch_size", "2",
