@@ -74,6 +74,20 @@ def test_fronto_parallel_plane_reads_its_z_depth_at_every_pixel(renderer):
     assert abs(depth[0, 0] - depth[36, 48]) < 0.005 * 3.0  # z, not distance along the ray (3.68 m there)
 
 
+def test_white_balance_divides_out_the_lights_colour(renderer):
+    """A grey wall under a warm (2,700 K) lamp: orange as lit, grey once the camera white-balances."""
+    def ratio(white_balance):
+        scene = _scene([_wall(2.0)], _camera())
+        scene.lights[0].colour = synthetic.colour_temperature(2700.0) * 3.0
+        scene.white_balance = white_balance
+        rgb, _ = renderer.render(scene, seed=0)
+        r, _, b = rgb[20:52, 30:66].reshape(-1, 3).astype(np.float64).mean(0)
+        return r / b
+
+    assert ratio(0.0) > 1.4  # the warm light's cast, as a camera without white balance sees it
+    assert abs(ratio(1.0) - 1.0) < 0.05
+
+
 def _projected_box_mask(box, camera, height, width):
     """Pixels whose centre lies inside the pinhole projection of the box's corners (convex hull)."""
     from itertools import product

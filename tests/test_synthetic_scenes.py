@@ -70,7 +70,7 @@ def test_materials_are_photos_only_when_photos_are_given_and_fresh_per_frame():
     assert np.mean([floor.material.kind == "photo" for floor, _ in rooms]) > 0.15
     assert all(ceiling.material.kind != "photo" for _, ceiling in rooms)  # ceilings are paint or patterns
     clutter = [s for scene in with_photos for s in scene.blobs]
-    assert np.mean([s.material.kind == "photo" for s in clutter]) > 0.5  # objects mostly wear photos
+    assert np.mean([s.material.kind == "photo" for s in clutter]) > 0.35  # objects often wear photos
 
 
 def test_furniture_and_rooms_have_real_dimensions():

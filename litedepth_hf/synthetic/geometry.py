@@ -184,6 +184,7 @@ class Scene:
     exposure_target: float = 0.85
     path_traced: bool = False  # this frame's colour by the path tracer (indirect light) instead of direct light
     room_boxes: int = 0  # the first boxes are the room's shell (floor, ceiling, walls, openings, boards)
+    white_balance: float = 0.0  # how much of the lights' mean colour the camera divides out (1: all, as auto white balance)
 
 
 def look_rotation(forward: np.ndarray, roll: float) -> np.ndarray:

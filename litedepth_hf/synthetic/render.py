@@ -353,6 +353,9 @@ class Renderer:
         if path:  # the path tracer carries indirect light itself: keep a little fill only
             ambient = ambient * 0.25
         linear = (denoise(radiance, albedo, z) + ambient.astype(np.float32)) * albedo
+        if scene.white_balance:  # a camera's auto white balance: the lights' mean colour toward grey
+            cast = np.mean(lights, axis=0) / max(float(np.mean(lights)), 1e-6)
+            linear = linear / np.maximum(cast, 1e-3).astype(np.float32) ** scene.white_balance
         luminance = linear @ np.array([0.2126, 0.7152, 0.0722], np.float32)
         level = float(np.percentile(luminance, scene.exposure_percentile))
         linear = linear * (scene.exposure_target / max(level, 1e-6))

@@ -385,9 +385,9 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
     close = bool(rng.random() < close_range_share and b.surfaces)
     camera = _camera(rng, b, width, depth, height, close)
     return Scene(b.boxes[:N_BOXES], b.blobs[:N_BLOBS], b.meshes, lights, camera, close, objects,
-                 ambient=float(rng.uniform(0.03, 0.3)), exposure_percentile=float(rng.uniform(90, 99.5)),
-                 exposure_target=float(rng.uniform(0.6, 0.95)), path_traced=bool(rng.random() < path_traced_share),
-                 room_boxes=b.room_boxes)
+                 ambient=float(rng.uniform(0.01, 0.12)), exposure_percentile=float(rng.uniform(40, 60)),
+                 exposure_target=float(rng.uniform(0.12, 0.3)), path_traced=bool(rng.random() < path_traced_share),
+                 room_boxes=b.room_boxes, white_balance=float(rng.uniform(0.6, 1.0)))
 
 
 def _lights(rng, b: _Builder, width: float, depth: float, height: float) -> list:
