@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One rendered training set, the shipped recipe on it, scored at the default's samples (docs/training.md, "Scenes
+# fuller of things (generator v5)" and "Next run ... the v6 renders"):
+#   1. render 12,000 frames of SEED with the generator of COMMIT (experiments/render_at.sh) into the cache
+#      (resumes; ~19 min at ~10.5 images/s),
+#   2. shrink them to 120x160,
+#   3. train the shipped recipe (--recipe litedepth-synth) from scratch on them alone, stopped at step 12,800 of its
+#      14,000-step schedule (as the default was), checkpoints every 800 steps; resumes from the last checkpoint
+#      when the run folder holds one,
+#   4. score the step-12,800 weights beside the default on the dev folders, then on tum_fr1_rpy.
+# Usage: bash experiments/renders_run.sh COMMIT SEED NAME [RUN_FOLDER]
+#   v5 (done): bash experiments/renders_run.sh eade417 3 v5      v6 (next): bash experiments/renders_run.sh f4bb6ac 4 v6
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COMMIT=$1; SEED=$2; NAME=$3
+CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
+RENDERS=$CACHE/synth/s$SEED-240x320-spp4-$NAME-photos-ycb
+OUT=${4:-$CACHE/runs/$NAME-s$SEED-cam}
+
+bash experiments/render_at.sh "$COMMIT" --out "$RENDERS" --num 12000 --seed "$SEED" \
+    --textures ../shared/data/textures_photos --meshes ../shared/data/meshes
+[ -f "$RENDERS-120x160/manifest.csv" ] || python scripts/shrink_dataset.py "$RENDERS" "$RENDERS-120x160" --factor 2
+RESUME=()
+LAST=$(ls -d "$OUT"/checkpoint-* 2>/dev/null | sort -V | tail -1 || true)
+[ -n "$LAST" ] && RESUME=(--resume_from_checkpoint "$LAST")
+python scripts/train.py --recipe litedepth-synth --train_data "$RENDERS-120x160" --output_dir "$OUT" \
+    --dataloader_num_workers 1 --logging_steps 200 --save_strategy steps --save_steps 800 --save_total_limit 20 \
+    --stop_at_step 12800 --time_budget_minutes 95 --report_to none ${RESUME[@]+"${RESUME[@]}"}
+# the run folder holds the step-12,800 weights and its training_run.json (so evaluate_dev knows what it saw)
+python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"
+python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth \
+    --data ../shared/data/tum_fr1_rpy --out "$OUT/dev_eval_rpy"
