@@ -48,7 +48,8 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=300, help="random frames per folder (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="which random frames (default 0)")
     args = parser.parse_args(argv)
-    print("| folder | " + " | ".join(COLUMNS) + " |\n|---" * (len(COLUMNS) + 1) + "|")
+    print("| folder | " + " | ".join(COLUMNS) + " |")
+    print("|---" * (len(COLUMNS) + 1) + "|")
     for folder in args.folders:
         try:
             stats = colour_statistics(folder, args.frames, args.seed)

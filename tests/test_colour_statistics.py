@@ -1,17 +1,18 @@
 """scripts/colour_statistics.py: the numbers that put renders beside real frames."""
 
+import conftest
 import numpy as np
 import pytest
 from PIL import Image
-
-import conftest
 
 pytestmark = pytest.mark.core
 
 
 def _rows(stdout: str) -> dict:
-    """{folder: [values]} from the printed markdown table."""
-    rows = [line.strip("|").split("|") for line in stdout.splitlines()[2:]]
+    """{folder: [values]} from the printed markdown table (a header, its rule, a row per folder)."""
+    lines = stdout.splitlines()
+    assert lines[1] == "|---" * 6 + "|" and all(line.count("|") == 7 for line in lines)
+    rows = [line.strip("|").split("|") for line in lines[2:]]
     return {cells[0].strip(): [float(c) for c in cells[1:]] for cells in rows}
 
 
