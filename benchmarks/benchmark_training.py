@@ -17,10 +17,13 @@ from pathlib import Path
 
 import torch
 
-from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation
-from litedepth_hf.data import load_depth_dataset
-from litedepth_hf.losses import LiteDepthLoss
-from litedepth_hf.training import RGBDDataset, cpu_layout, pad_collate
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation  # noqa: E402
+from litedepth_hf.data import load_depth_dataset  # noqa: E402
+from litedepth_hf.losses import LiteDepthLoss  # noqa: E402
+from litedepth_hf.training import RGBDDataset, cpu_layout, pad_collate  # noqa: E402
 
 
 def inline_batches(dataset, batch_size):

@@ -16,10 +16,13 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from litedepth_hf.data import DEV_FOLDERS, example_arrays, load_depth_dataset
-from litedepth_hf.inference import load_model, predict_depth
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf.data import DEV_FOLDERS, example_arrays, load_depth_dataset  # noqa: E402
+from litedepth_hf.inference import load_model, predict_depth  # noqa: E402
 from litedepth_hf.metrics import depth_metrics  # noqa: E402
-from litedepth_runtime import DepthRunner
+from litedepth_runtime import DepthRunner  # noqa: E402
 
 SHOWN = ("si_rmse", "rmse", "abs_rel", "delta1")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -8,14 +8,18 @@
 #      14,000-step schedule (as the default was), checkpoints every 800 steps; resumes from the last checkpoint
 #      when the run folder holds one,
 #   4. score the step-12,800 weights beside the default on the dev folders, then on tum_fr1_rpy.
-# Usage: bash experiments/renders_run.sh COMMIT SEED NAME [RUN_FOLDER]
-#   v5 (done): bash experiments/renders_run.sh eade417 3 v5      v6 (next): bash experiments/renders_run.sh f4bb6ac 4 v6
+# Usage: bash experiments/renders_run.sh COMMIT SEED NAME [RUN_FOLDER [TRAINING ARGUMENTS ...]]
+#   (arguments after the run folder go to scripts/train.py after the recipe's, so they win: an ablation)
+#   v5: bash experiments/renders_run.sh eade417 3 v5      v6: bash experiments/renders_run.sh f4bb6ac 4 v6
+#   v6 without the camera model: bash experiments/renders_run.sh f4bb6ac 4 v6 ~/.cache/litedepth/runs/v6-s4-nocam \
+#                                    --camera_model false
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COMMIT=$1; SEED=$2; NAME=$3
 CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
 RENDERS=$CACHE/synth/s$SEED-240x320-spp4-$NAME-photos-ycb
 OUT=${4:-$CACHE/runs/$NAME-s$SEED-cam}
+shift $(( $# < 4 ? $# : 4 ))  # what is left: training arguments
 
 bash experiments/render_at.sh "$COMMIT" --out "$RENDERS" --num 12000 --seed "$SEED" \
     --textures ../shared/data/textures_photos --meshes ../shared/data/meshes
@@ -25,7 +29,7 @@ LAST=$(ls -d "$OUT"/checkpoint-* 2>/dev/null | sort -V | tail -1 || true)
 [ -n "$LAST" ] && RESUME=(--resume_from_checkpoint "$LAST")
 python scripts/train.py --recipe litedepth-synth --train_data "$RENDERS-120x160" --output_dir "$OUT" \
     --dataloader_num_workers 1 --logging_steps 200 --save_strategy steps --save_steps 800 --save_total_limit 20 \
-    --stop_at_step 12800 --time_budget_minutes 95 --report_to none ${RESUME[@]+"${RESUME[@]}"}
+    --stop_at_step 12800 --time_budget_minutes 95 --report_to none ${RESUME[@]+"${RESUME[@]}"} "$@"
 # the run folder holds the step-12,800 weights and its training_run.json (so evaluate_dev knows what it saw)
 python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"
 python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth \

@@ -8,33 +8,40 @@ the *training* folder only (`../shared/data/tum_fr1_rpy`); tuning a renderer on 
 their scores validation, not test, numbers.
 
   python scripts/colour_statistics.py ../shared/data/tum_fr1_rpy ~/.cache/litedepth/synth/s3-240x320-spp4-v5-photos-ycb
+
+`--camera-model` passes rendered folders through the training camera model first (one fresh draw per frame, as
+`--camera_model` does in training): the numbers of what the network actually sees. Real folders are left as
+they are.
 """
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf.data import is_rendered, load_manifest_folder  # noqa: E402
+from litedepth_hf.synthetic.camera_model import apply_camera_model  # noqa: E402
+
 COLUMNS = ("saturation", "saturation > 0.5", "sRGB mean", "grey std", "grey gradient")
 
 
-def colour_statistics(folder: Path, frames: int = 300, seed: int = 0) -> dict:
-    """The COLUMNS averaged over up to `frames` random frames of a manifest folder."""
-    manifest = folder / "manifest.csv"
-    if not manifest.is_file():
-        raise FileNotFoundError(f"{folder} has no manifest.csv")
-    with open(manifest, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{manifest} lists no frames")
-    picked = np.random.default_rng(seed).choice(len(rows), min(frames, len(rows)), replace=False)
+def colour_statistics(folder: Path, frames: int = 300, seed: int = 0, camera_model: bool = False) -> dict:
+    """The COLUMNS averaged over up to `frames` random frames of a manifest folder; with `camera_model`, each
+    frame first goes through the training camera model (rendered folders only)."""
+    dataset = load_manifest_folder(folder).select_columns(["image"])
+    camera_model = camera_model and is_rendered(folder)
+    picked = np.random.default_rng(seed).choice(len(dataset), min(frames, len(dataset)), replace=False)
     values = []
     for k in picked:
-        with Image.open(folder / rows[k]["rgb"]) as opened:
-            image = opened.convert("RGB").resize((160, 120), Image.BILINEAR)
+        image = dataset[int(k)]["image"].convert("RGB")
+        if camera_model:
+            image = Image.fromarray(apply_camera_model(np.asarray(image), np.random.default_rng([seed, int(k)])))
+        image = image.resize((160, 120), Image.BILINEAR)
         saturation = np.asarray(image.convert("HSV"), np.float32)[..., 1] / 255
         grey = np.asarray(image, np.float32).mean(2) / 255
         gy, gx = np.gradient(grey)
@@ -47,12 +54,14 @@ def main(argv=None) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="manifest folders (real or rendered)")
     parser.add_argument("--frames", type=int, default=300, help="random frames per folder (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="which random frames (default 0)")
+    parser.add_argument("--camera-model", action="store_true",
+                        help="pass rendered folders through the training camera model first")
     args = parser.parse_args(argv)
     print("| folder | " + " | ".join(COLUMNS) + " |")
     print("|---" * (len(COLUMNS) + 1) + "|")
     for folder in args.folders:
         try:
-            stats = colour_statistics(folder, args.frames, args.seed)
+            stats = colour_statistics(folder, args.frames, args.seed, args.camera_model)
         except (OSError, ValueError) as error:
             print(f"colour_statistics: {error}", file=sys.stderr)
             return 1

@@ -19,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from litedepth_hf.data import example_arrays, load_depth_dataset
-from litedepth_hf.visualization import colorize_depth
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf.data import example_arrays, load_depth_dataset  # noqa: E402
+from litedepth_hf.visualization import colorize_depth  # noqa: E402
 
 
 def main(argv=None):

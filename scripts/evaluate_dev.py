@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from litedepth_hf.data import DEV_FOLDERS, TRAIN_FOLDER, example_arrays, load_depth_dataset
-from litedepth_hf.inference import evaluate_dataset, load_model
-from litedepth_hf.metrics import METRIC_NAMES, depth_metrics, layout_prediction, layout_prior, median_depth
-from litedepth_hf.visualization import colorize_depth, depth_range, error_map, image_grid
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf.data import DEV_FOLDERS, TRAIN_FOLDER, example_arrays, load_depth_dataset  # noqa: E402
+from litedepth_hf.inference import evaluate_dataset, load_model  # noqa: E402
+from litedepth_hf.metrics import METRIC_NAMES, depth_metrics, layout_prediction, layout_prior, median_depth  # noqa: E402
+from litedepth_hf.visualization import colorize_depth, depth_range, error_map, image_grid  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 """The project's data beside the checkout (not the working directory): the default folders come from here."""

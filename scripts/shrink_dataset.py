@@ -22,7 +22,10 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from litedepth_hf.data import depth_in_metres
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf.data import depth_in_metres  # noqa: E402
 
 
 def shrink(source: Path, out: Path, factor: int, num: int, depth_scale: float, quality: int) -> dict:
