@@ -1,31 +1,32 @@
 #!/usr/bin/env bash
 # Regenerate the embedded checkpoints from nothing but this repository and ../shared/data:
-#   1. render the 12,000 v2 frames of seed 1 with the photo materials and scanned meshes into a cache folder,
-#      with generator v2 (experiments/render_at.sh 79eb8d0; resumes; skips what is there; ~28 min on 2 cores),
+#   1. render the 12,000 v6 frames of seed 4 with the photo materials and scanned meshes into a cache folder,
+#      with generator v6 (experiments/render_at.sh f4bb6ac; resumes; skips what is there; ~19 min on 2 cores),
 #   2. shrink them to 120x160 (scripts/shrink_dataset.py; LiteDepth sees 128x160),
 #   3. train litedepth-synth (the default) with `--recipe litedepth-synth` (litedepth_hf/recipes/litedepth-synth.args:
 #      whole frames, strong jitter, fixed loss weights, the camera model, batch 32, 14,000 steps; camera-aware
-#      from recipes/default.args), one data-loader worker. The shipped run was stopped by its 85-minute budget at
-#      step 12,800 (pass --time_budget_minutes 85 to do the same on this CPU),
+#      from recipes/default.args), one data-loader worker, stopped at step 12,800 as the shipped run was
+#      (--stop_at_step 12800; ~66 min on this CPU),
 #   4. train litedepth-tum (the desk model): 150 steps on the 120 desk frames, one thread, not camera-aware,
 #   5. score both on the four dev folders.
-# The shipped checkpoint is step 3's run (docs/training.md, "Photographic renders"); a rerun lands near it, not on
+# The shipped checkpoint is step 3's run (docs/training.md, "Next run ... the v6 renders"); a rerun lands near it, not on
 # it where worker counts, timings or kernels differ (data-loader streams, float summation order).
 # Usage: bash experiments/reproduce_default.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/default}
 CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
-SYNTH=$CACHE/synth/s1-240x320-spp4-v2-photos-ycb
-PACK=$CACHE/synth/s1-240x320-spp4-v2-photos-ycb-120x160
+SYNTH=$CACHE/synth/s4-240x320-spp4-v6-photos-ycb
+PACK=$CACHE/synth/s4-240x320-spp4-v6-photos-ycb-120x160
 REAL=../shared/data/tum_fr1_rpy  # relative to the repository root (the script cds there)
 
-# the default's renders are generator v2's: made with that commit (today's `litedepth synth` is v4)
-bash experiments/render_at.sh 79eb8d0 --out "$SYNTH" --num 12000 --seed 1 --textures ../shared/data/textures_photos \
+# the default's renders are generator v6's: made with that commit (today's `litedepth synth` is v7)
+bash experiments/render_at.sh f4bb6ac --out "$SYNTH" --num 12000 --seed 4 --textures ../shared/data/textures_photos \
     --meshes ../shared/data/meshes
 [ -f "$PACK/manifest.csv" ] || python scripts/shrink_dataset.py "$SYNTH" "$PACK" --factor 2
 python scripts/train.py --recipe litedepth-synth --train_data "$PACK" \
-    --output_dir "$OUT/litedepth-synth" --dataloader_num_workers 1 --logging_steps 200 --save_strategy no --report_to none
+    --output_dir "$OUT/litedepth-synth" --dataloader_num_workers 1 --logging_steps 200 --save_strategy no --report_to none \
+    --stop_at_step 12800
 OMP_NUM_THREADS=1 python scripts/train.py --train_data "$REAL" --eval_data ../shared/data/tum_fr3_cabinet \
     --output_dir "$OUT/litedepth-tum" --num_train_epochs 10 --warmup_steps 20 --weight_decay 0.1 \
     --crop r2 --augment strong --loss_weighting fixed --canonical_focal_length 0 --seed 0 --save_strategy no \
