@@ -34,7 +34,6 @@ class Material:
     photo: int = -1
     pool_index: int = 0
     saturation: float = 1.0  # photo colours around their grey: 0 grey, 1 as shot
-    strength: float = 1.0  # photo or procedural pattern around its mean colour: 0 its mean alone, 1 as made
 
 
 def _value_noise(rng, size: int, octaves: int = 4) -> np.ndarray:
@@ -154,12 +153,6 @@ ROLES = {
 # per role, the shares of paint that is near-black (sRGB value 0.02-0.15: monitors, chairs, electronics) and
 # near-white (0.8-0.95: desks, shelves, paper): real rooms' contrast comes from such surfaces side by side
 EXTREMES = {"floor": (0.1, 0.1), "furniture": (0.25, 0.35), "fabric": (0.2, 0.1), "object": (0.3, 0.3)}
-# per role, the strength range of photo and procedural patterns (v7). A city photo or a checkerboard at full
-# contrast across a floor, a wall or a sofa puts edges where real rooms have none (their large surfaces are
-# plaster, wood grain, carpet: a faint pattern), and a network that meets edges everywhere learns that edges say
-# nothing about depth. Objects and pictures keep their photos' full contrast: there, real rooms have it too.
-STRENGTH = {"wall": (0.1, 0.4), "ceiling": (0.1, 0.3), "floor": (0.25, 0.7), "furniture": (0.2, 0.6),
-            "fabric": (0.3, 0.8)}
 
 
 def sample_material(rng, photos: int, role: str = "object") -> Material:
@@ -174,20 +167,9 @@ def sample_material(rng, photos: int, role: str = "object") -> Material:
         colour = _hsv_to_rgb(rng.random(), rng.uniform(0, max_saturation), value) ** 2.2
         return Material("paint", seed, colour.astype(np.float32))
     tint = (rng.uniform(0.9, 1.08, 3) * rng.uniform(0.75, 1.1)).astype(np.float32)
-    strength = float(rng.uniform(*STRENGTH[role])) if role in STRENGTH else 1.0
     if photos and draw < paint + photo:
-        return Material("photo", seed, tint, photo=int(rng.integers(photos)), saturation=float(rng.uniform(*saturation)),
-                        strength=strength)
-    return Material("procedural", seed, tint, pool_index=int(rng.integers(POOL_SIZE)), strength=strength)
-
-
-def _quieter(texels: np.ndarray, strength: float) -> np.ndarray:
-    """The pattern at `strength` of its contrast around its mean colour, in linear light (so the surface keeps
-    its brightness; a blend of sRGB bytes would darken it)."""
-    if strength >= 1.0:
-        return texels
-    mean = texels.mean(axis=(0, 1), dtype=np.float32)
-    return (mean + np.float32(strength) * (texels - mean)).astype(np.float32)
+        return Material("photo", seed, tint, photo=int(rng.integers(photos)), saturation=float(rng.uniform(*saturation)))
+    return Material("procedural", seed, tint, pool_index=int(rng.integers(POOL_SIZE)))
 
 
 def procedural_pool(seed: int, block: int, size: int = LARGE_TEXTURE) -> np.ndarray:
@@ -233,25 +215,21 @@ class MaterialPainter:
             step = LARGE_TEXTURE // size
             texels = 1.0 + rng.uniform(0.03, 0.12) * (mottle[::step, ::step, None] - 0.5)
         elif material.kind == "photo":  # tinted and clipped in the lookup
-            return self._photo_crop(rng, self.photo(material.photo), size, material.tint, material.saturation,
-                                    material.strength)
+            return self._photo_crop(rng, self.photo(material.photo), size, material.tint, material.saturation)
         elif material.kind == "procedural":
             texels = self.pool(frame)[material.pool_index]
             if texels.shape[0] != size:
                 step = texels.shape[0] // size
                 texels = texels[::step, ::step]
             texels = np.rot90(texels, int(rng.integers(4)))
-            texels = _quieter(texels, material.strength)
         else:
             raise ValueError(f"unknown material kind {material.kind!r}")
         return np.clip(texels * material.tint, 0.0, 0.95).astype(np.float32)
 
     @staticmethod
-    def _photo_crop(rng, image: Image.Image, size: int, tint: np.ndarray, saturation: float,
-                    strength: float = 1.0) -> np.ndarray:
+    def _photo_crop(rng, image: Image.Image, size: int, tint: np.ndarray, saturation: float) -> np.ndarray:
         """A square crop (15-70 % of the short side) at a random place, resized to `size`, its saturation
-        and pattern strength (contrast around its mean colour) set, turned by a multiple of 90 degrees and
-        maybe mirrored; linear RGB times `tint`, clipped.
+        set, turned by a multiple of 90 degrees and maybe mirrored; linear RGB times `tint`, clipped.
         PIL and one lookup table do the per-texel work (a 256-texel crop costs ~0.3 ms)."""
         side = max(8, int(min(image.size) * rng.uniform(0.15, 0.7)))
         left = int(rng.integers(0, image.width - side + 1))
@@ -268,4 +246,4 @@ class MaterialPainter:
         texels = np.empty(data.shape, np.float32)
         for channel in range(3):
             np.take(lookup[:, channel], data[..., channel], out=texels[..., channel])
-        return _quieter(texels, strength)
+        return texels
