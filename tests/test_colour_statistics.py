@@ -15,18 +15,20 @@ pytestmark = pytest.mark.core
 def _rows(stdout: str) -> dict:
     """{folder: [values]} from the printed markdown table (a header, its rule, a row per folder)."""
     lines = stdout.splitlines()
-    assert lines[1] == "|---" * 6 + "|" and all(line.count("|") == 7 for line in lines)
+    assert lines[1] == "|---" * 7 + "|" and all(line.count("|") == 8 for line in lines)
     rows = [line.strip("|").split("|") for line in lines[2:]]
-    return {cells[0].strip(): [float(c) for c in cells[1:]] for cells in rows}
+    return {cells[0].strip(): [c.strip() if c.strip() == "n/a" else float(c) for c in cells[1:]] for cells in rows}
 
 
-def _flat_grey(folder, meta: dict):
-    """Three mid-grey frames (and flat depth) as a manifest folder."""
+def _folder(folder, meta: dict, rgb=None, depth=None):
+    """Three identical frames as a manifest folder: mid-grey and flat at 1 m unless given (120x160 arrays)."""
+    rgb = np.full((120, 160, 3), 128, np.uint8) if rgb is None else rgb
+    depth = np.full((120, 160), 5000, np.uint16) if depth is None else depth
     (folder / "rgb").mkdir(parents=True)
     lines = ["id,rgb,depth"]
     for k in range(3):
-        Image.fromarray(np.full((48, 64, 3), 128, np.uint8)).save(folder / "rgb" / f"{k}.png")
-        Image.fromarray(np.full((48, 64), 5000, np.uint16)).save(folder / "rgb" / f"{k}_depth.png")
+        Image.fromarray(rgb).save(folder / "rgb" / f"{k}.png")
+        Image.fromarray(depth).save(folder / "rgb" / f"{k}_depth.png")
         lines.append(f"{k},rgb/{k}.png,rgb/{k}_depth.png")
     (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
     (folder / "meta.json").write_text(json.dumps({"depth_scale": 5000, **meta}))
@@ -34,12 +36,26 @@ def _flat_grey(folder, meta: dict):
 
 
 def test_flat_grey_has_no_colour_contrast_or_edges_and_real_frames_do(tmp_path, train_dir):
-    flat = _flat_grey(tmp_path / "flat", {})
+    flat = _folder(tmp_path / "flat", {})
     rows = _rows(conftest.run_script("colour_statistics", flat, train_dir, "--frames", "4").stdout)
-    saturation, saturated, mean, std, gradient = rows["flat"]
+    saturation, saturated, mean, std, gradient, on_depth_edges = rows["flat"]
     assert saturation == saturated == std == gradient == 0.0 and mean == pytest.approx(128 / 255, abs=0.002)
-    saturation, saturated, mean, std, gradient = rows[train_dir.name]
+    assert on_depth_edges == "n/a"  # no edges to place
+    saturation, saturated, mean, std, gradient, on_depth_edges = rows[train_dir.name]
     assert 0.05 < saturation < 0.6 and 0.1 < mean < 0.9 and std > 0.1 and gradient > 0.01
+    assert 0.02 < on_depth_edges < 0.6
+
+
+def test_edges_count_on_depth_edges_only_where_the_scene_has_one(tmp_path):
+    """A grey step over a depth step is an edge of the scene; the same step painted on a flat wall is not."""
+    step = np.full((120, 160, 3), 40, np.uint8)
+    step[:, 80:] = 200
+    near_far = np.full((120, 160), 5000, np.uint16)
+    near_far[:, 80:] = 10000
+    _folder(tmp_path / "object", {}, step, near_far)
+    _folder(tmp_path / "painted", {}, step)
+    rows = _rows(conftest.run_script("colour_statistics", tmp_path / "object", tmp_path / "painted").stdout)
+    assert rows["object"][5] == 1.0 and rows["painted"][5] == 0.0
 
 
 def test_a_folder_without_manifest_is_one_line(tmp_path):
@@ -51,11 +67,11 @@ def test_a_folder_without_manifest_is_one_line(tmp_path):
 def test_camera_model_changes_renders_only_and_is_repeatable(tmp_path, train_dir):
     """--camera-model shows what training feeds the network: a flat grey render gains colour and noise, the
     same numbers on every run; real frames are measured as they are."""
-    rendered = _flat_grey(tmp_path / "rendered", {"generator": GENERATOR})
+    rendered = _folder(tmp_path / "rendered", {"generator": GENERATOR})
     args = ("colour_statistics", rendered, train_dir, "--frames", "4")
     plain = _rows(conftest.run_script(*args).stdout)
     seen = _rows(conftest.run_script(*args, "--camera-model").stdout)
     assert plain["rendered"][0] == plain["rendered"][3] == 0.0
     assert seen["rendered"][0] > 0.0 and seen["rendered"][3] > 0.0
-    assert seen == _rows(conftest.run_script(*args, "--camera-model").stdout)
+    assert seen == _rows(conftest.run_script(*args, "--camera-model").stdout)  # "n/a" compares equal, as text
     assert seen[train_dir.name] == plain[train_dir.name]
