@@ -8,21 +8,30 @@
 #      14,000-step schedule (as the default was), checkpoints every 800 steps; resumes from the last checkpoint
 #      when the run folder holds one,
 #   4. score the step-12,800 weights beside the default on the dev folders, then on tum_fr1_rpy.
-# Usage: bash experiments/renders_run.sh COMMIT SEED NAME [RUN_FOLDER [TRAINING ARGUMENTS ...]]
-#   (arguments after the run folder go to scripts/train.py after the recipe's, so they win: an ablation)
+# Usage: bash experiments/renders_run.sh [--no-photos] [--no-meshes] COMMIT SEED NAME [RUN_FOLDER [TRAINING ARGUMENTS ...]]
+#   (arguments after the run folder go to scripts/train.py after the recipe's, so they win: an ablation;
+#   --no-photos / --no-meshes render without ../shared/data/textures_photos / meshes: procedural materials,
+#   primitive clutter; the render folder's name says which)
 #   v5: bash experiments/renders_run.sh eade417 3 v5      v6: bash experiments/renders_run.sh f4bb6ac 4 v6
 #   v6 without the camera model: bash experiments/renders_run.sh f4bb6ac 4 v6 ~/.cache/litedepth/runs/v6-s4-nocam \
 #                                    --camera_model false
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ASSETS=(); SUFFIX=; PHOTOS=1; MESHES=1
+while [ "${1:-}" = --no-photos ] || [ "${1:-}" = --no-meshes ]; do
+    [ "$1" = --no-photos ] && PHOTOS=0
+    [ "$1" = --no-meshes ] && MESHES=0
+    shift
+done
+[ $PHOTOS = 1 ] && { ASSETS+=(--textures ../shared/data/textures_photos); SUFFIX+=-photos; }
+[ $MESHES = 1 ] && { ASSETS+=(--meshes ../shared/data/meshes); SUFFIX+=-ycb; }
 COMMIT=$1; SEED=$2; NAME=$3
 CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
-RENDERS=$CACHE/synth/s$SEED-240x320-spp4-$NAME-photos-ycb
+RENDERS=$CACHE/synth/s$SEED-240x320-spp4-$NAME$SUFFIX
 OUT=${4:-$CACHE/runs/$NAME-s$SEED-cam}
 shift $(( $# < 4 ? $# : 4 ))  # what is left: training arguments
 
-bash experiments/render_at.sh "$COMMIT" --out "$RENDERS" --num 12000 --seed "$SEED" \
-    --textures ../shared/data/textures_photos --meshes ../shared/data/meshes
+bash experiments/render_at.sh "$COMMIT" --out "$RENDERS" --num 12000 --seed "$SEED" ${ASSETS[@]+"${ASSETS[@]}"}
 [ -f "$RENDERS-120x160/manifest.csv" ] || python scripts/shrink_dataset.py "$RENDERS" "$RENDERS-120x160" --factor 2
 RESUME=()
 LAST=$(ls -d "$OUT"/checkpoint-* 2>/dev/null | sort -V | tail -1 || true)
