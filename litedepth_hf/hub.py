@@ -201,7 +201,10 @@ def _training_summary(record: dict, sources: list) -> str:
     if "epoch" in metrics:
         pieces.append(f"epochs: {metrics['epoch']:g}")
     if "train_runtime" in metrics:
-        pieces.append(f"training time: {metrics['train_runtime'] / 60:.1f} min on {record.get('hardware', 'CPU')}")
+        minutes = f"{metrics['train_runtime'] / 60:.1f} min on {record.get('hardware', 'CPU')}"
+        resumed = record.get("resumed_at_step")
+        pieces.append(f"training time: {minutes} for its last stretch, from step {resumed:,} (resumed from a "
+                      "checkpoint; earlier stretches not timed)" if resumed else f"training time: {minutes}")
     return "; ".join(pieces) + "."
 
 

@@ -94,6 +94,22 @@ def test_card_of_a_fine_tuned_model_names_its_start_not_scratch(tmp_path):
     assert "/home/someone" not in text
 
 
+def test_card_of_a_resumed_run_says_its_time_is_the_last_stretch(tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_CHECKPOINT, model)
+    run = json.loads((model / "training_run.json").read_text())
+    for resumed, folder in ((None, "plain"), (8000, "resumed")):
+        run.pop("resumed_at_step", None)
+        if resumed:
+            run["resumed_at_step"] = resumed
+        (model / "training_run.json").write_text(json.dumps(run))
+        push(model, REPO_ID, dry_run=tmp_path / folder)
+    minutes = f"{run['metrics']['train_runtime'] / 60:.1f} min"
+    assert f"training time: {minutes} on CPU, 2 cores." in (tmp_path / "plain" / "README.md").read_text()
+    assert (f"training time: {minutes} on CPU, 2 cores for its last stretch, from step 8,000 (resumed"
+            in (tmp_path / "resumed" / "README.md").read_text())
+
+
 def test_card_of_a_distilled_model_names_its_teacher_by_folder_only(tmp_path):
     model = tmp_path / "model"
     shutil.copytree(DEFAULT_CHECKPOINT, model)

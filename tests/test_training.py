@@ -59,6 +59,9 @@ def test_resume_continues_the_same_schedule(tmp_path, train_dir):
 
     a, b = steps(full), steps(resumed)
     assert sorted(a) == sorted(b) == [5, 6, 7, 8]
+    # its timings are those of the last stretch, and the record says so (the card then does)
+    assert json.loads((resumed / "training_run.json").read_text())["resumed_at_step"] == 4
+    assert "resumed_at_step" not in json.loads((full / "training_run.json").read_text())
     for step in a:
         assert a[step]["learning_rate"] == pytest.approx(b[step]["learning_rate"], rel=1e-9)
         # exact: the loss weights' gradients are cleared every step (they once summed over all past steps,
