@@ -335,15 +335,6 @@ def main(argv=None):
     )
     if script_args.time_budget_minutes or script_args.stop_at_step:
         trainer.add_callback(TimeBudgetCallback(script_args.time_budget_minutes, script_args.stop_at_step))
-    resumed_at = None  # a resumed run's timings cover its last stretch only: the record says where it began
-    if training_args.resume_from_checkpoint:
-        from transformers.trainer_utils import get_last_checkpoint
-
-        checkpoint = training_args.resume_from_checkpoint
-        if checkpoint in (True, "True"):
-            checkpoint = get_last_checkpoint(str(output_dir))
-        state = Path(str(checkpoint)) / "trainer_state.json"
-        resumed_at = json.loads(state.read_text()).get("global_step") if state.is_file() else None
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model()
     metrics = dict(result.metrics)
@@ -356,8 +347,8 @@ def main(argv=None):
                "data_sources": [describe_source(s) for s in expand_sources(script_args.train_data)],
                "metrics": metrics, "num_processes": training_args.world_size, "hardware": hardware(training_args),
                "log_history": trainer.state.log_history}
-        if resumed_at is not None:
-            run["resumed_at_step"] = resumed_at
+        if trainer.resumed_at_step is not None:  # its timings cover the last stretch only
+            run["resumed_at_step"] = trainer.resumed_at_step
         (output_dir / "training_run.json").write_text(json.dumps(run, indent=2, default=str) + "\n")
         curve = plot_training_curves(trainer.state.log_history, str(output_dir / "training_curves.png"))
         print(json.dumps(metrics, indent=2))

@@ -7,7 +7,8 @@ from typing import Optional
 
 import numpy as np
 import torch
-from transformers import Trainer, TrainerCallback
+from transformers import Trainer, TrainerCallback, TrainerState
+from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from .augmentation import (
@@ -159,10 +160,14 @@ class LiteDepthTrainer(Trainer):
         self.add_callback(LossStateCallback(self.loss_fn))
 
     def train(self, resume_from_checkpoint=None, *args, **kwargs):
-        """As `Trainer.train`, and the loss weights of the checkpoint resumed from are restored first."""
+        """As `Trainer.train`, and the loss weights of the checkpoint resumed from are restored first.
+        `resumed_at_step` keeps that checkpoint's step (None from scratch): the Trainer's timings then cover only
+        this last stretch, and the run's record says so."""
         checkpoint = resume_from_checkpoint
         if checkpoint is True or checkpoint == "True":
             checkpoint = get_last_checkpoint(self.args.output_dir)
+        state = Path(str(checkpoint)) / TRAINER_STATE_NAME if checkpoint else None
+        self.resumed_at_step = TrainerState.load_from_json(str(state)).global_step if state and state.is_file() else None
         path = Path(str(checkpoint)) / LOSS_STATE_FILE if checkpoint else None
         if path is not None and path.is_file() and list(self.loss_fn.parameters()):
             from safetensors.torch import load_file

@@ -62,10 +62,9 @@ def colour_statistics(folder: Path, frames: int = 300, seed: int = 0, camera_mod
     values = []
     for k in picked:
         rgb, depth, _ = example_arrays(dataset[int(k)])
-        image = Image.fromarray(rgb)
         if camera_model:
-            image = Image.fromarray(apply_camera_model(np.asarray(image), np.random.default_rng([seed, int(k)])))
-        image = image.resize((160, 120), Image.BILINEAR)
+            rgb = apply_camera_model(rgb, np.random.default_rng([seed, int(k)]))
+        image = Image.fromarray(rgb).resize((160, 120), Image.BILINEAR)
         saturation = np.asarray(image.convert("HSV"), np.float32)[..., 1] / 255
         grey = np.asarray(image, np.float32).mean(2) / 255
         gy, gx = np.gradient(grey)
