@@ -10,6 +10,7 @@
 # Usage: bash experiments/more_renders.sh [RUN_FOLDER]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
 CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
 V2=$CACHE/synth/s1-240x320-spp4-v2-photos-ycb-120x160
 V3=$CACHE/synth/s2-240x320-spp4-v3-photos-ycb

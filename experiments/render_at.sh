@@ -8,6 +8,7 @@
 # Usage: bash experiments/render_at.sh COMMIT litedepth-synth-arguments...
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
 COMMIT=$1; shift
 CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
 SOURCE=$CACHE/generators/$COMMIT

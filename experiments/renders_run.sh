@@ -17,6 +17,7 @@
 #                                    --camera_model false
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
 ASSETS=(); SUFFIX=; PHOTOS=1; MESHES=1
 while [ "${1:-}" = --no-photos ] || [ "${1:-}" = --no-meshes ]; do
     [ "$1" = --no-photos ] && PHOTOS=0

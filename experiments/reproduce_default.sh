@@ -14,6 +14,7 @@
 # Usage: bash experiments/reproduce_default.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
 OUT=${1:-runs/default}
 CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
 SYNTH=$CACHE/synth/s4-240x320-spp4-v6-photos-ycb

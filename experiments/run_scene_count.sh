@@ -8,6 +8,7 @@
 # About 145 min on a 2-core CPU after the renders (litedepth synth --num 20000: ~33 min). Usage: bash experiments/run_scene_count.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
 OUT=${1:-runs/curve}
 SYNTH=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}/synth/s0-240x320-spp8-direct
 COMMON=(--crop r2 --augment strong --loss_weighting fixed --per_device_train_batch_size 8 --warmup_steps 100
