@@ -11,7 +11,7 @@
 #   DATA: a manifest folder (e.g. from scripts/shrink_dataset.py); OUT: each run's folder, log and a tar
 #   e.g. bash experiments/long_runs.sh packed runs/gpu 5.5 "r2-s0:--crop r2 --seed 0" "fixed-s0:--crop fixed --seed 0"
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.."  # python3 is the GPU machine's own (no .venv travels there), so no PATH change as in the other scripts
 DATA=$1; OUT=$2; MINUTES=$3; shift 3
 mkdir -p "$OUT"
 CACHE=${TMPDIR:-/tmp}/litedepth-decoded  # one store per run: concurrent builders must not share one
