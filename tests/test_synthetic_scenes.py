@@ -86,6 +86,33 @@ def test_furniture_and_rooms_have_real_dimensions():
         assert 2.4 - 1e-6 <= ceiling <= 3.2 + 1e-6
 
 
+def test_printed_things_lie_on_raised_surfaces_print_up_and_read_no_file(monkeypatch):
+    """Generator v8: papers, keyboards and books on tables, desks and shelves; pages are dark marks on light paper,
+    keyboards mostly dark keys; painted from their own seed, deterministic, without opening any image."""
+    opened = []
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or None)
+    printed = [(box, scene) for scene in (sample_scene(3, i) for i in range(40)) for box in scene.boxes
+               if box.material.kind == "print"]
+    assert len(printed) >= 20  # ~2 a scene
+    for box, _ in printed:
+        bottom = box.centre[1] - box.size[1] / 2
+        assert bottom > 0.05 and box.size[1] <= 0.04 and box.size[[0, 2]].max() <= 0.47
+        assert box.tile_m == pytest.approx(max(box.size[0], box.size[2]))  # one print covers the top face
+    patterns = {box.material.pattern for box, _ in printed}
+    assert patterns == {"text", "keys"}
+    painter = MaterialPainter(0, [])
+    page = next(box.material for box, _ in printed if box.material.pattern == "text")
+    texels = painter.paint(page, 128, 0)
+    assert np.array_equal(texels, MaterialPainter(0, []).paint(page, 128, 0))
+    grey = texels.mean(-1)
+    assert np.median(grey) > 0.5 and 0.05 < (grey < 0.15).mean() < 0.6  # ink on paper
+    keys = next(box.material for box, _ in printed if box.material.pattern == "keys")
+    assert painter.paint(keys, 64, 0).shape == (64, 64, 3)
+    assert opened == []
+    with pytest.raises(ValueError, match="unknown print"):
+        painter.paint(Material("print", 0, np.ones(3, np.float32), pattern="poster"), 8, 0)
+
+
 def test_cameras_are_held_where_people_and_robots_hold_them():
     heights = np.array([sample_scene(2, i).camera.origin[1] for i in range(200)])
     assert 0.2 <= heights.min() and heights.max() <= 2.0

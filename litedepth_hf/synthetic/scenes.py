@@ -202,9 +202,37 @@ def _free_spot(rng, surface, rot: np.ndarray, radius: float, placed: list) -> Op
     return position
 
 
+FLAT_THINGS_SHARE = 0.3  # of clutter draws on raised surfaces (generator v8): papers, keyboards, books
+
+
+def _flat_thing(b: _Builder, surface, rot: np.ndarray, placed: list) -> bool:
+    """A paper (a sheet or a stack), a keyboard or a book lying on a raised surface, print up; False when this
+    draw does not fit. Real desks owe much of their fine detail to such things: edges on no depth edge."""
+    rng = b.rng
+    kind = str(rng.choice(["paper", "keyboard", "book"], p=[0.45, 0.25, 0.3]))
+    if kind == "paper":
+        size = np.array([0.21, rng.uniform(0.002, 0.004) if rng.random() < 0.6 else rng.uniform(0.01, 0.04), 0.297])
+        material = Material("print", int(rng.integers(2**31)), np.ones(3, np.float32), pattern="text")
+    elif kind == "keyboard":
+        size = np.array([rng.uniform(0.36, 0.46), rng.uniform(0.02, 0.035), rng.uniform(0.12, 0.16)])
+        material = Material("print", int(rng.integers(2**31)), np.ones(3, np.float32), pattern="keys")
+    else:
+        size = np.array([rng.uniform(0.13, 0.24), rng.uniform(0.015, 0.06), rng.uniform(0.18, 0.30)])
+        material = b.material("object")
+    radius = 0.5 * float(np.hypot(size[0], size[2]))
+    position = _free_spot(rng, surface, rot, radius, placed)
+    if position is None:
+        return False
+    b.box(position + np.array([0, surface[3] + size[1] / 2, 0]), size, yaw=rng.uniform(0, 2 * np.pi), texture=material,
+          tile=float(max(size[0], size[2])))  # one print over the top face
+    placed.append((position[[0, 2]], radius))
+    return True
+
+
 def _clutter(b: _Builder, surface, count: int) -> int:
-    """Free objects resting on one surface, not overlapping: scanned meshes at their real size (when a mesh
-    library is given), boxes, spheres, cylinders, tori and blobs."""
+    """Free objects resting on one surface, not overlapping: on raised surfaces papers, keyboards and books
+    (`_flat_thing`), scanned meshes at their real size (when a mesh library is given), boxes, spheres, cylinders,
+    tori and blobs."""
     rng = b.rng
     (cx, cz), (hx, hz), yaw, height = surface
     rot = _yaw_matrix(yaw)
@@ -212,6 +240,9 @@ def _clutter(b: _Builder, surface, count: int) -> int:
     for _ in range(count * 3):
         if made >= count or len(b.blobs) >= N_BLOBS and len(b.boxes) >= N_BOXES - 1:
             break
+        if height > 0.05 and len(b.boxes) < N_BOXES and rng.random() < FLAT_THINGS_SHARE:
+            made += _flat_thing(b, surface, rot, placed)
+            continue
         free_meshes = [k for k in range(len(b.mesh_bounds)) if k not in {m.mesh for m in b.meshes}]
         if free_meshes and rng.random() < 0.4:
             k = free_meshes[int(rng.integers(len(free_meshes)))]

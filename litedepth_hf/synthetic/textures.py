@@ -5,7 +5,9 @@ random stream, without reading an image, so sampling is cheap, testable without 
 of a dataset wears the same surfaces whichever worker renders it. `MaterialPainter` turns a spec into
 texels at a slot's resolution when the frame is posed. Every frame draws fresh crops from the whole photo
 set (thousands of photos x crop x turn x tint), so no two rooms share a surface; procedural textures
-(wood, tiles, stripes, ...) come from a small pool that is redrawn every `POOL_FRAMES` frames.
+(wood, tiles, stripes, ...) come from a small pool that is redrawn every `POOL_FRAMES` frames; printed
+things (paper with text, keyboards) are drawn from their own seed, since real desks owe much of their fine
+detail to them.
 """
 
 from collections import OrderedDict
@@ -19,14 +21,16 @@ from PIL import Image, ImageEnhance
 LARGE_TEXTURE, SMALL_TEXTURE = 256, 128  # texels of a room/furniture slot, of a clutter slot
 POOL_FRAMES = 256  # frames that share one procedural pool
 POOL_SIZE = 48
-KINDS = ("paint", "photo", "procedural", "flat")
+KINDS = ("paint", "photo", "procedural", "flat", "print")
+PRINTS = ("text", "keys")
 
 
 @dataclass
 class Material:
     """What one surface wears. `kind`: paint (a colour with faint mottling: walls, ceilings), photo (a crop
     of photo `photo`), procedural (texture `pool_index` of the frame's pool), flat (exactly `tint`: screens,
-    tests). `seed` fixes the crop, turn and colours; `tint` multiplies the linear texels."""
+    tests), print (a printed thing of `PRINTS`, `pattern`). `seed` fixes the crop, turn and colours; `tint`
+    multiplies the linear texels."""
 
     kind: str
     seed: int
@@ -34,6 +38,7 @@ class Material:
     photo: int = -1
     pool_index: int = 0
     saturation: float = 1.0  # photo colours around their grey: 0 grey, 1 as shot
+    pattern: str = ""  # for kind print: one of PRINTS
 
 
 def _value_noise(rng, size: int, octaves: int = 4) -> np.ndarray:
@@ -108,6 +113,51 @@ def procedural_texture(rng, size: int = SMALL_TEXTURE, kind: Optional[str] = Non
     first, second = _palette(rng)
     mask = np.clip(mask * rng.uniform(0.6, 1.0) + (noise - 0.5) * 0.1, 0, 1)[..., None]
     return (first * (1 - mask) + second * mask).astype(np.float32)
+
+
+def printed_texture(rng, size: int, pattern: str) -> np.ndarray:
+    """A printed thing (size, size, 3), linear RGB: `text` is a page (light paper, margins, lines of dark words,
+    sometimes a heading or a picture block), `keys` a keyboard (a grid of keys with a mark on each, dark or light).
+    Sharp dark-on-light marks smaller than a pixel at a few metres: the fine edges of real desks that lie on no
+    depth edge."""
+    if pattern == "text":
+        paper = rng.uniform(0.82, 0.96) * rng.uniform(0.97, 1.03, 3)
+        image = np.ones((size, size, 3), np.float32) * paper.astype(np.float32)
+        ink = rng.uniform(0.05, 0.35) * rng.uniform(0.9, 1.1, 3)
+        margin = int(size * rng.uniform(0.06, 0.14))
+        spacing = max(2, int(size * rng.uniform(0.02, 0.05)))  # a 128-texel A4 page: lines 5-12 mm apart
+        height = max(1, int(spacing * rng.uniform(0.35, 0.55)))
+        row = margin
+        while row + height < size - margin:
+            column = margin
+            end = size - margin - (int(rng.uniform(0, 0.6) * size) if rng.random() < 0.15 else 0)
+            thick = height + (max(1, height // 2) if rng.random() < 0.08 else 0)  # a heading
+            while column < end:
+                length = max(1, int(size * rng.uniform(0.02, 0.12)))
+                image[row: row + thick, column: min(column + length, end)] = ink
+                column += length + max(1, int(size * rng.uniform(0.012, 0.025)))
+            row += spacing + (spacing if rng.random() < 0.12 else 0)  # paragraph breaks
+        if rng.random() < 0.25:  # a picture block
+            top, left = (int(v) for v in rng.integers(margin, size // 2, 2))
+            block = image[top: top + size // 3, left: left + size // 3]
+            block[:] = rng.uniform(0.1, 0.8, 3).astype(np.float32) * (0.75 + 0.25 * rng.random(block.shape[:2], np.float32))[..., None]
+    elif pattern == "keys":
+        dark = rng.random() < 0.7
+        base, key, mark = ((rng.uniform(0.02, 0.12), rng.uniform(0.08, 0.2), rng.uniform(0.6, 0.9)) if dark else
+                           (rng.uniform(0.55, 0.75), rng.uniform(0.8, 0.95), rng.uniform(0.05, 0.3)))
+        image = np.full((size, size, 3), base, np.float32)
+        rows, columns = int(rng.integers(5, 7)), int(rng.integers(12, 17))
+        pitch_y, pitch_x = size / rows, size / columns
+        for r in range(rows):
+            for c in range(columns):
+                y0, x0 = int(r * pitch_y + 0.1 * pitch_y), int(c * pitch_x + 0.1 * pitch_x)
+                y1, x1 = int((r + 1) * pitch_y - 0.1 * pitch_y), int((c + 1) * pitch_x - 0.1 * pitch_x)
+                image[y0:y1, x0:x1] = key
+                cy, cx = (y0 + y1) // 2, (x0 + x1) // 2
+                image[max(y0, cy - 1): cy + 1, max(x0, cx - 1): cx + 1] = mark  # the key's label
+    else:
+        raise ValueError(f"unknown print {pattern!r}; one of {PRINTS}")
+    return (np.clip(image, 0.0, 1.0) ** 2.2).astype(np.float32)
 
 
 def _srgb_to_linear(values: np.ndarray) -> np.ndarray:
@@ -214,6 +264,8 @@ class MaterialPainter:
             mottle = np.roll(self._mottle, tuple(int(s) for s in shift), axis=(0, 1))
             step = LARGE_TEXTURE // size
             texels = 1.0 + rng.uniform(0.03, 0.12) * (mottle[::step, ::step, None] - 0.5)
+        elif material.kind == "print":
+            texels = printed_texture(rng, size, material.pattern)
         elif material.kind == "photo":  # tinted and clipped in the lookup
             return self._photo_crop(rng, self.photo(material.photo), size, material.tint, material.saturation)
         elif material.kind == "procedural":
