@@ -15,6 +15,7 @@ GENERATOR_VERSION = 8  # 2: per-frame photo materials, scanned meshes, lamps/doo
 # on furniture and objects, photo crops less saturated (HSV saturation 0.34 -> 0.20; real frames 0.22)
 # 7: quiet surfaces, a preview only, reverted (docs/synthetic.md); no training set carries it
 # 8: printed things on tables, desks and shelves (30 % of their clutter draws): papers with text, keyboards, books
+# and 15 % of held views aimed at a wall or a corner 0.8-3 m away, with no need for things in view
 MANIFEST_FIELDS = ("id", "rgb", "depth", "valid_fraction", "depth_min_m", "depth_median_m", "depth_max_m",
                    "fx", "fy", "cx", "cy", "close_range", "objects", "path_traced")
 FAST_PATH_NOTE = ("mitsuba: using the slow scalar_rgb renderer; for ~10x speed install LLVM >= 16 "

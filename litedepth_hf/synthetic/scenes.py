@@ -527,23 +527,43 @@ HOLDERS = (("standing", 0.45, (1.35, 1.75), (-20, 12)), ("seated", 0.35, (0.9, 1
 # real captures look at things: most views (VIEW_NEEDS_OBJECTS) must show furniture or clutter on at least
 # OBJECT_SHARE of a coarse ray grid (`object_share`); the rest take any view that passes the other checks
 VIEW_NEEDS_OBJECTS, OBJECT_SHARE = 0.85, 0.3
+# held views aimed at a wall or a corner of the room 0.8-3 m away, with no need for things in view (generator v8):
+# real captures include them (the ICL room's frames are mostly walls, corners and a lamp), and since v5's filter a
+# model trained on renders reads a plain wall filling the view as far
+WALL_VIEW_SHARE = 0.15
 
 
 def _camera(rng, b: _Builder, width: float, depth: float, height: float, close: bool) -> Camera:
     """Close range: 0.3-1.5 m from a surface holding clutter, looking down at it. Otherwise held by a person
-    (standing or seated) or a robot (`HOLDERS`), mostly aimed at furniture 1-4 m away, sometimes across the
-    room. Of up to 40 candidate views the first showing enough things is kept, else the one showing most."""
+    (standing or seated) or a robot (`HOLDERS`), at a wall or a corner 0.8-3 m away (`WALL_VIEW_SHARE`), else
+    mostly aimed at furniture 1-4 m away, sometimes across the room. Of up to 40 candidate views the first
+    showing enough things is kept, else the one showing most."""
     hfov = float(rng.uniform(45, 75))
     offset = (float(rng.normal(0, 0.015)), float(rng.normal(0, 0.015)))
     roll = math.radians(float(np.clip(rng.normal(0, 6), -15, 15)))
     room = np.array([width / 2 - 0.1, height - 0.1, depth / 2 - 0.1])
     shares = np.array([h[1] for h in HOLDERS])
     _, _, (eye_low, eye_high), (pitch_mean, pitch_sd) = HOLDERS[int(rng.choice(len(HOLDERS), p=shares / shares.sum()))]
-    wanted = OBJECT_SHARE if rng.random() < VIEW_NEEDS_OBJECTS else 0.0
+    wall_view = not close and rng.random() < WALL_VIEW_SHARE
+    wanted = OBJECT_SHARE if not wall_view and rng.random() < VIEW_NEEDS_OBJECTS else 0.0
     best, best_share = None, -1.0
     origin, forward, target = np.array([0.0, 1.2, 0.0]), np.array([0.0, 0.0, 1.0]), np.zeros(3)
     for _ in range(40):
-        if close or (b.surfaces and rng.random() < 0.6):
+        if wall_view:  # a corner or a point of a wall, from the holder's eye height 0.8-3 m into the room
+            sx, sz = rng.choice([-1.0, 1.0], 2)
+            if rng.random() < 0.5:
+                target = np.array([sx * width / 2, 0.0, sz * depth / 2])
+            elif rng.random() < 0.5:
+                target = np.array([sx * width / 2, 0.0, rng.uniform(-0.4, 0.4) * depth])
+            else:
+                target = np.array([rng.uniform(-0.4, 0.4) * width, 0.0, sz * depth / 2])
+            target[1] = rng.uniform(0.6, 2.0)
+            yaw = math.atan2(-target[0], -target[2]) + rng.normal(0, 0.5)  # into the room, roughly
+            reach = rng.uniform(0.8, 3.0)
+            origin = target + np.array([math.sin(yaw) * reach, 0.0, math.cos(yaw) * reach])
+            origin[1] = rng.uniform(eye_low, eye_high)
+            forward = target - origin
+        elif close or (b.surfaces and rng.random() < 0.6):
             (cx, cz), (hx, hz), _, surface_h = b.surfaces[int(rng.integers(len(b.surfaces)))]
             target = np.array([cx + rng.uniform(-hx, hx) * 0.5, surface_h, cz + rng.uniform(-hz, hz) * 0.5])
             yaw = rng.uniform(0, 2 * np.pi)
