@@ -166,9 +166,10 @@ class LiteDepthTrainer(Trainer):
         checkpoint = resume_from_checkpoint
         if checkpoint is True or checkpoint == "True":
             checkpoint = get_last_checkpoint(self.args.output_dir)
-        state = Path(str(checkpoint)) / TRAINER_STATE_NAME if checkpoint else None
+        folder = Path(str(checkpoint)) if checkpoint else None
+        state = folder / TRAINER_STATE_NAME if folder else None
         self.resumed_at_step = TrainerState.load_from_json(str(state)).global_step if state and state.is_file() else None
-        path = Path(str(checkpoint)) / LOSS_STATE_FILE if checkpoint else None
+        path = folder / LOSS_STATE_FILE if folder else None
         if path is not None and path.is_file() and list(self.loss_fn.parameters()):
             from safetensors.torch import load_file
 

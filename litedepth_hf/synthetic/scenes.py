@@ -212,13 +212,13 @@ def _flat_thing(b: _Builder, surface, rot: np.ndarray, placed: list) -> bool:
     kind = str(rng.choice(["paper", "keyboard", "book"], p=[0.45, 0.25, 0.3]))
     if kind == "paper":
         size = np.array([0.21, rng.uniform(0.002, 0.004) if rng.random() < 0.6 else rng.uniform(0.01, 0.04), 0.297])
-        material = Material("print", int(rng.integers(2**31)), np.ones(3, np.float32), pattern="text")
     elif kind == "keyboard":
         size = np.array([rng.uniform(0.36, 0.46), rng.uniform(0.02, 0.035), rng.uniform(0.12, 0.16)])
-        material = Material("print", int(rng.integers(2**31)), np.ones(3, np.float32), pattern="keys")
     else:
         size = np.array([rng.uniform(0.13, 0.24), rng.uniform(0.015, 0.06), rng.uniform(0.18, 0.30)])
-        material = b.material("object")
+    pattern = {"paper": "text", "keyboard": "keys"}.get(kind)
+    material = (Material("print", int(rng.integers(2**31)), np.ones(3, np.float32), pattern=pattern) if pattern
+                else b.material("object"))  # a book: a photo cover, like any object
     radius = 0.5 * float(np.hypot(size[0], size[2]))
     position = _free_spot(rng, surface, rot, radius, placed)
     if position is None:
