@@ -21,7 +21,7 @@ SYNTH=$CACHE/synth/s4-240x320-spp4-v6-photos-ycb
 PACK=$CACHE/synth/s4-240x320-spp4-v6-photos-ycb-120x160
 REAL=../shared/data/tum_fr1_rpy  # relative to the repository root (the script cds there)
 
-# the default's renders are generator v6's: made with that commit (today's `litedepth synth` is v7)
+# the default's renders are generator v6's: made with that commit (today's `litedepth synth` is v8)
 bash experiments/render_at.sh f4bb6ac --out "$SYNTH" --num 12000 --seed 4 --textures ../shared/data/textures_photos \
     --meshes ../shared/data/meshes
 [ -f "$PACK/manifest.csv" ] || python scripts/shrink_dataset.py "$SYNTH" "$PACK" --factor 2
