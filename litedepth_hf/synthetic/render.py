@@ -131,7 +131,11 @@ class _Atlas:
 
     def write(self, index: int, texture: np.ndarray):
         x, y = self.origin(index)
-        self.texels[y - 1:y + self.size + 1, x - 1:x + self.size + 1] = np.pad(texture, ((1, 1), (1, 1), (0, 0)), mode="edge")
+        size, texels = self.size, self.texels  # the tile, then its border copied from its edge (np.pad's "edge", in place)
+        texels[y:y + size, x:x + size] = texture
+        texels[y - 1, x:x + size], texels[y + size, x:x + size] = texture[0], texture[-1]
+        texels[y - 1:y + size + 1, x - 1] = texels[y - 1:y + size + 1, x]
+        texels[y - 1:y + size + 1, x + size] = texels[y - 1:y + size + 1, x + size - 1]
         self.changed = True
 
 
@@ -377,11 +381,13 @@ def denoise(radiance: np.ndarray, albedo: np.ndarray, depth: np.ndarray, radius:
         padded_z = np.pad(depth, pad, mode="edge")
         total = np.zeros_like(irradiance)
         weights = np.zeros(depth.shape, np.float32)
-        for offset in range(2 * radius + 1):
+        term, near, w = np.empty_like(irradiance), np.empty_like(depth), np.empty(depth.shape, np.float32)
+        for offset in range(2 * radius + 1):  # the same float operations as out-of-place ones, into reused buffers
             window = [slice(None), slice(None)]
             window[axis] = slice(offset, offset + depth.shape[axis])
-            w = (np.abs(padded_z[tuple(window)] - depth) < tolerance).astype(np.float32)
+            np.subtract(padded_z[tuple(window)], depth, out=near)
+            np.less(np.abs(near, out=near), tolerance, out=w, casting="unsafe")
             weights += w
-            total += padded_irr[tuple(window)] * w[..., None]
-        irradiance = total / np.maximum(weights, 1.0)[..., None]
+            total += np.multiply(padded_irr[tuple(window)], w[..., None], out=term)
+        irradiance = np.divide(total, np.maximum(weights, 1.0)[..., None], out=total)
     return irradiance

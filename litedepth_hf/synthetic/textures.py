@@ -236,7 +236,8 @@ class MaterialPainter:
         self.seed, self.photos, self.cache = int(seed), list(photos), cache
         self._decoded = OrderedDict()
         self._pool = (None, None)  # (block, textures)
-        self._mottle = _value_noise(np.random.default_rng([self.seed, 104_729]), LARGE_TEXTURE, 5)
+        # tiled 2x2, so a rolled copy is a window of it (np.roll copies the whole texture first)
+        self._mottle = np.tile(_value_noise(np.random.default_rng([self.seed, 104_729]), LARGE_TEXTURE, 5), (2, 2))
 
     def pool(self, index: int) -> np.ndarray:
         block = int(index) // POOL_FRAMES
@@ -260,10 +261,10 @@ class MaterialPainter:
         if material.kind == "flat":
             texels = np.ones((size, size, 3), np.float32)
         elif material.kind == "paint":  # the colour is the tint; a faint mottle, as real paint and plaster have
-            shift = rng.integers(0, LARGE_TEXTURE, 2)
-            mottle = np.roll(self._mottle, tuple(int(s) for s in shift), axis=(0, 1))
+            top, left = (LARGE_TEXTURE - int(s) for s in rng.integers(0, LARGE_TEXTURE, 2))  # = np.roll by the shift
             step = LARGE_TEXTURE // size
-            texels = 1.0 + rng.uniform(0.03, 0.12) * (mottle[::step, ::step, None] - 0.5)
+            mottle = self._mottle[top: top + LARGE_TEXTURE: step, left: left + LARGE_TEXTURE: step, None]
+            texels = 1.0 + rng.uniform(0.03, 0.12) * (mottle - 0.5)
         elif material.kind == "print":
             texels = printed_texture(rng, size, material.pattern)
         elif material.kind == "photo":  # tinted and clipped in the lookup
@@ -276,7 +277,8 @@ class MaterialPainter:
             texels = np.rot90(texels, int(rng.integers(4)))
         else:
             raise ValueError(f"unknown material kind {material.kind!r}")
-        return np.clip(texels * material.tint, 0.0, 0.95).astype(np.float32)
+        texels = texels * material.tint  # float32 in, float32 out: clipped in place, no copies
+        return np.clip(texels, 0.0, 0.95, out=texels)
 
     @staticmethod
     def _photo_crop(rng, image: Image.Image, size: int, tint: np.ndarray, saturation: float) -> np.ndarray:
