@@ -2,8 +2,8 @@
 # Render with the generator of an earlier commit, so a cached training set can be remade byte for byte after
 # `litedepth synth` has moved on (meta.json's generator_version says which one made a folder):
 #   v2: 79eb8d0 (the v2 default's 12,000 frames of seed 1)   v3: 6d9b578 (the 12,000 frames of seed 2)
-#   v5: eade417 (the 12,000 frames of seed 3)   v6: f4bb6ac (the default's 12,000 frames of seed 4)
-#   v8: 67bbe8a (the 12,000 frames of seed 8)
+#   v5: eade417 (the 12,000 frames of seed 3)   v6: f4bb6ac (the 12,000 frames of seed 4, half of the default's)
+#   v8: 67bbe8a (the 12,000 frames of seed 8, the default's other half)
 # The commit is checked out once as a git worktree in the cache and its package runs from there, with this
 # environment's dependencies; paths in the arguments are taken relative to the repository root.
 # Usage: bash experiments/render_at.sh COMMIT litedepth-synth-arguments...

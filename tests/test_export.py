@@ -189,7 +189,7 @@ def test_fast_frame_resize_is_the_plain_bilinear_one(torch_model, depth_pipeline
         depth = graph(torch.from_numpy(frame.copy())[None])[0].numpy()
     expected = depth_pipeline(Image.fromarray(frame))["predicted_depth"].numpy()
     relative = np.abs(depth - expected) / expected
-    # measurably different, yet a map of the same scene: 10.6 % here for the v6 default, mostly scale (over the
+    # measurably different, yet a map of the same scene: 10.6 % here for the v6 default (not remeasured since), mostly scale (over the
     # 58 cabinet frames 7.5 % and si-RMSE +0.0008); a constant depth is ~30 % off on this folder
     assert 1e-3 < relative.mean() < 0.2, relative.mean()
     with pytest.raises(ValueError, match="frame resize"):
