@@ -10,6 +10,7 @@
 # Usage: bash experiments/long_runs.sh DATA OUT MINUTES NAME:"ARGS" [NAME:"ARGS" ...]
 #   DATA: a manifest folder (e.g. from scripts/shrink_dataset.py); OUT: each run's folder, log and a tar
 #   e.g. bash experiments/long_runs.sh packed runs/gpu 5.5 "r2-s0:--crop r2 --seed 0" "fixed-s0:--crop fixed --seed 0"
+{  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."  # python3 is the GPU machine's own (no .venv travels there), so no PATH change as in the other scripts
 DATA=$1; OUT=$2; MINUTES=$3; shift 3
@@ -49,3 +50,5 @@ for name in "${!RUNS[@]}"; do
   tar -cf "$OUT/$name.tar" -C "$OUT" "$name/config.json" "$name/model.safetensors" "$name/training_run.json" \
       "$name/preprocessor_config.json" "$name.log" 2>/dev/null || true
 done
+exit
+}

@@ -8,6 +8,7 @@
 #      checkpoints every 800 steps; resumes from the last checkpoint when the run folder holds one,
 #   4. score the checkpoint at step 12,800 (the default's 409,600 samples) beside the default.
 # Usage: bash experiments/more_renders.sh [RUN_FOLDER]
+{  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
@@ -30,3 +31,5 @@ python scripts/train.py --recipe litedepth-synth --train_data "$V2" "$V3-120x160
 SCORED=$OUT/checkpoint-12800
 [ -d "$SCORED" ] || SCORED=$(ls -d "$OUT"/checkpoint-* | sort -V | tail -1)
 python scripts/evaluate_dev.py --model "$SCORED" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"
+exit
+}

@@ -7,6 +7,7 @@
 # The commit is checked out once as a git worktree in the cache and its package runs from there, with this
 # environment's dependencies; paths in the arguments are taken relative to the repository root.
 # Usage: bash experiments/render_at.sh COMMIT litedepth-synth-arguments...
+{  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
@@ -21,3 +22,5 @@ for arg in "$@"; do  # existing paths and --out's folder made absolute: the comm
     previous=$arg
 done
 cd "$SOURCE" && python -m litedepth_hf.cli synth "${ARGS[@]}"
+exit
+}

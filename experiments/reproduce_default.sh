@@ -13,6 +13,7 @@
 # The shipped checkpoint is step 3's run (docs/training.md, "Next run ... the v6 and v8 renders together"); a rerun lands near it, not on
 # it where worker counts, timings or kernels differ (data-loader streams, float summation order).
 # Usage: bash experiments/reproduce_default.sh [OUT]
+{  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
@@ -40,3 +41,5 @@ OMP_NUM_THREADS=1 python scripts/train.py --train_data "$REAL" --eval_data ../sh
 for model in litedepth-synth litedepth-tum; do
     python scripts/evaluate_dev.py --model "$OUT/$model" --out "$OUT/$model/dev_eval"
 done
+exit
+}

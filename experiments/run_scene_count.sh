@@ -6,6 +6,7 @@
 # Those runs (2026-11-26) used the v1 renderer; `litedepth synth` now renders v2 rooms (photo materials, meshes,
 # lamps), so a rerun measures the same curve on today's renders, not the published numbers.
 # About 145 min on a 2-core CPU after the renders (litedepth synth --num 20000: ~33 min). Usage: bash experiments/run_scene_count.sh [OUT]
+{  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
@@ -30,3 +31,5 @@ done
 python experiments/scene_count_curve.py --runs 2000="$OUT/synth2000/dev_eval" 8000="$OUT/synth8000/dev_eval" \
     20000="$OUT/synth20000/dev_eval" --extra "teacher (2x wide)=$OUT/teacher20000/dev_eval" \
     "distilled student=$OUT/distilled20000/dev_eval" --out docs/synthetic_experiments/scene_count
+exit
+}

@@ -16,6 +16,7 @@
 #   --keep: resolve within the current lock: packages it pins keep their versions, and only what a changed
 #           pyproject.toml adds (a new dependency and its own) is resolved fresh. For adding a dependency
 #           without moving anything else; without it, every package takes the newest release the ranges allow.
+{  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEEP=()
@@ -58,3 +59,5 @@ header = [
 Path("constraints.txt").write_text("\n".join(header + [pins[k] for k in sorted(pins)]) + "\n")
 print(f"constraints.txt: {len(pins)} packages pinned")
 EOF
+exit
+}
