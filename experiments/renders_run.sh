@@ -15,6 +15,7 @@
 #   v5: bash experiments/renders_run.sh eade417 3 v5      v6: bash experiments/renders_run.sh f4bb6ac 4 v6
 #   v6 without the camera model: bash experiments/renders_run.sh f4bb6ac 4 v6 ~/.cache/litedepth/runs/v6-s4-nocam \
 #                                    --camera_model false
+{  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
@@ -44,3 +45,5 @@ python scripts/train.py --recipe litedepth-synth --train_data "$RENDERS-120x160"
 python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"
 python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth \
     --data ../shared/data/tum_fr1_rpy --out "$OUT/dev_eval_rpy"
+exit
+}
