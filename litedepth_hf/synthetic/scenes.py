@@ -3,7 +3,8 @@ a camera where people and robots hold one, all drawn from `numpy.random.default_
 
 Reads no file: materials are specs (see textures.py) and scanned objects enter as their bounds, so a
 scene is a pure function of (seed, index, photo count, mesh bounds) and is tested without Mitsuba.
-Real dimensions: table and desk tops 0.70-0.76 m, seats 0.42-0.48 m, doors 2.0-2.1 m, ceilings 2.4-3.2 m.
+Real dimensions: table and desk tops 0.70-0.76 m, seats 0.42-0.48 m, doors 2.0-2.1 m, ceilings 2.4-3.2 m
+(halls: 9-16 m across, ceilings 3.0-4.0 m).
 """
 
 import math
@@ -28,6 +29,9 @@ from .textures import Material, sample_material
 N_BOXES = 80
 N_BLOBS = 24
 N_CEILING_LIGHTS = 2
+# v9: a quarter of the rooms are halls (open offices, labs: 9-16 m across, ceilings 3.0-4.0 m, more furniture),
+# drawn from a stream of their own so that every other room is the v8 room of the same (seed, index)
+HALL_SHARE = 0.25
 
 
 class _Builder:
@@ -375,10 +379,15 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
     rng = np.random.default_rng([int(seed), int(index)])
     b = _Builder(rng, photos, mesh_bounds)
     width, depth, height = rng.uniform(2.5, 10.0), rng.uniform(2.5, 10.0), rng.uniform(2.4, 3.2)
+    hall_rng = np.random.default_rng([int(seed), int(index), 9])
+    hall = bool(hall_rng.random() < HALL_SHARE)
+    if hall:
+        width, depth, height = hall_rng.uniform(9.0, 16.0), hall_rng.uniform(9.0, 16.0), hall_rng.uniform(3.0, 4.0)
     _room(b, width, depth, height)
     b.room_boxes = len(b.boxes)
     # furniture: against a wall (facing the room) or free-standing, footprints kept apart
-    for _ in range(int(rng.integers(3, 12))):
+    pieces = int(rng.integers(3, 12)) + (int(hall_rng.integers(2, 7)) if hall else 0)
+    for _ in range(pieces):
         kind = str(rng.choice(FURNITURE, p=FURNITURE_P))
         extent = FURNITURE_EXTENT[kind]
         scale = rng.uniform(0.9, 1.1)
