@@ -4,6 +4,7 @@
 #   v2: 79eb8d0 (the v2 default's 12,000 frames of seed 1)   v3: 6d9b578 (the 12,000 frames of seed 2)
 #   v5: eade417 (the 12,000 frames of seed 3)   v6: f4bb6ac (the 12,000 frames of seed 4, half of the default's)
 #   v8: 67bbe8a (the 12,000 frames of seed 8, the default's other half)
+#   v9: c4d64e3 (the 12,000 frames of seed 8 with halls: the halls' run, docs/training.md)
 # The commit is checked out once as a git worktree in the cache and its package runs from there, with this
 # environment's dependencies; paths in the arguments are taken relative to the repository root.
 # Usage: bash experiments/render_at.sh COMMIT litedepth-synth-arguments...
