@@ -2,7 +2,7 @@
 
 Why: the real RGB-D data here is a few rooms, and rendered depth is exact and unlimited. Every choice
 (room, furniture, clutter, materials, lights, camera) is drawn from `numpy.random.default_rng([seed,
-index])` (domain randomisation), so frame `index` of a dataset is the same whichever shard or worker
+index])` (halls from `[seed, index, 9]`; domain randomisation), so frame `index` of a dataset is the same whichever shard or worker
 renders it. Realism comes from real photographs as materials (fresh crops for every frame), scanned
 objects at their real sizes, several light models and a camera model applied after rendering.
 

@@ -1,5 +1,6 @@
 """Scene sampling: a room, furniture at real dimensions, clutter (primitives and scanned objects), lights and
-a camera where people and robots hold one, all drawn from `numpy.random.default_rng([seed, index])`.
+a camera where people and robots hold one, all drawn from `numpy.random.default_rng([seed, index])` (whether the
+room is a hall, and its size, from `[seed, index, 9]`).
 
 Reads no file: materials are specs (see textures.py) and scanned objects enter as their bounds, so a
 scene is a pure function of (seed, index, photo count, mesh bounds) and is tested without Mitsuba.
