@@ -35,6 +35,15 @@ N_CEILING_LIGHTS = 2
 HALL_SHARE = 0.25
 
 
+def hall(seed: int, index: int) -> Optional[tuple]:
+    """(width, depth, height, extra furniture pieces) when frame `index` of dataset `seed` is a hall, else None:
+    its own stream, `[seed, index, 9]`, so the rooms that are not halls keep v8's draws."""
+    rng = np.random.default_rng([int(seed), int(index), 9])
+    if rng.random() >= HALL_SHARE:
+        return None
+    return rng.uniform(9.0, 16.0), rng.uniform(9.0, 16.0), rng.uniform(3.0, 4.0), int(rng.integers(2, 7))
+
+
 class _Builder:
     """Collects the boxes, blobs and meshes of one scene, each with its own material spec."""
 
@@ -380,14 +389,13 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
     rng = np.random.default_rng([int(seed), int(index)])
     b = _Builder(rng, photos, mesh_bounds)
     width, depth, height = rng.uniform(2.5, 10.0), rng.uniform(2.5, 10.0), rng.uniform(2.4, 3.2)
-    hall_rng = np.random.default_rng([int(seed), int(index), 9])
-    hall = bool(hall_rng.random() < HALL_SHARE)
-    if hall:
-        width, depth, height = hall_rng.uniform(9.0, 16.0), hall_rng.uniform(9.0, 16.0), hall_rng.uniform(3.0, 4.0)
+    big = hall(seed, index)
+    if big:
+        width, depth, height, extra_pieces = big
     _room(b, width, depth, height)
     b.room_boxes = len(b.boxes)
     # furniture: against a wall (facing the room) or free-standing, footprints kept apart
-    pieces = int(rng.integers(3, 12)) + (int(hall_rng.integers(2, 7)) if hall else 0)
+    pieces = int(rng.integers(3, 12)) + (extra_pieces if big else 0)
     for _ in range(pieces):
         kind = str(rng.choice(FURNITURE, p=FURNITURE_P))
         extent = FURNITURE_EXTENT[kind]
