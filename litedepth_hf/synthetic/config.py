@@ -19,7 +19,7 @@ GENERATOR_VERSION = 10  # 2: per-frame photo materials, scanned meshes, lamps/do
 # 9: a quarter of the rooms are halls, 9-16 m across with ceilings 3.0-4.0 m and 2-6 more pieces of furniture (the
 # other rooms are v8's, pixel for pixel)
 # 10: a piece of furniture the render slots cannot hold whole (80 boxes, 24 blobs) is left out with its surfaces;
-# v9 rendered its first parts and its clutter floated where its tops were missing (13 % of halls, 0.3 % of rooms)
+# v9 rendered its first parts and clutter floated on its tops left without boxes (13 % of halls, 0.3 % of rooms)
 MANIFEST_FIELDS = ("id", "rgb", "depth", "valid_fraction", "depth_min_m", "depth_median_m", "depth_max_m",
                    "fx", "fy", "cx", "cy", "close_range", "objects", "path_traced")
 FAST_PATH_NOTE = ("mitsuba: using the slow scalar_rgb renderer; for ~10x speed install LLVM >= 16 "

@@ -454,7 +454,8 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
     lights = _lights(rng, b, width, depth, height)
     close = bool(rng.random() < close_range_share and b.surfaces)
     camera = _camera(rng, b, width, depth, height, close)
-    assert len(b.boxes) <= N_BOXES and len(b.blobs) <= N_BLOBS  # every part made has a render slot
+    if len(b.boxes) > N_BOXES or len(b.blobs) > N_BLOBS:  # every part made must have a render slot
+        raise RuntimeError(f"scene ({seed}, {index}) has {len(b.boxes)} boxes and {len(b.blobs)} blobs: more than the slots")
     return Scene(b.boxes, b.blobs, b.meshes, lights, camera, close, objects,
                  ambient=float(rng.uniform(0.01, 0.12)), exposure_percentile=float(rng.uniform(40, 60)),
                  exposure_target=float(rng.uniform(0.12, 0.3)), path_traced=bool(rng.random() < path_traced_share),
