@@ -148,8 +148,13 @@ def test_every_surface_clutter_stands_on_is_rendered(monkeypatch):
     # its surfaces while the slots dropped its boxes, so clutter floated where a table top was missing (seed 8:
     # 7 of the first 200 scenes, 6 of them halls; this test failed on them)
     builders = []
-    monkeypatch.setattr(scenes, "_Builder", type("Recorded", (_Builder,), {
-        "__init__": lambda self, *a: (_Builder.__init__(self, *a), builders.append(self))[0]}))
+
+    class Recorded(_Builder):  # keeps each scene's builder, for the surfaces clutter was placed on
+        def __init__(self, *args):
+            super().__init__(*args)
+            builders.append(self)
+
+    monkeypatch.setattr(scenes, "_Builder", Recorded)
     halls_full = 0
     for index in range(200):
         scene = sample_scene(8, index, photos=2845)
