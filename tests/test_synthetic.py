@@ -178,6 +178,26 @@ def test_every_clutter_slot_shows_its_own_texture_through_the_atlas(renderer):
                                [0.2, 0.99, 1.0, 0.99, 0.2, 0.0, 0.2, 0.0], atol=1e-6)
 
 
+def test_a_path_traced_frame_does_not_depend_on_the_frames_rendered_before(renderer):
+    """The path tracer samples a plastic material by its texture's mean, and an atlas is one texture for ~100
+    slots: a tile left by an earlier, fuller frame changed later path-traced frames' colour (v10 and before).
+    A frame rendered after a scene with 40 more white clutter boxes must equal the same frame rendered before."""
+    from litedepth_hf.synthetic.render import OWN_SLOTS
+
+    def clutter(count, z, material):
+        return [synthetic.Box(np.array([(k % 8 - 3.5) * 0.3, (k // 8 - 2.5) * 0.3, z], np.float32), np.full(3, 0.22, np.float32),
+                              np.eye(3, dtype=np.float32), material) for k in range(count)]
+
+    hidden = clutter(OWN_SLOTS - 1, -5.0, GREY)  # the wall and these take the slots with materials of their own
+    frame = _scene([_wall(5.0)] + hidden + clutter(8, 3.0, GREY), _camera())
+    frame.path_traced = True
+    fuller = _scene([_wall(5.0)] + hidden + clutter(48, -3.0, WHITE), _camera())
+    before = renderer.render(frame, seed=3)[0]
+    renderer.render(fuller, seed=4)
+    after = renderer.render(frame, seed=3)[0]
+    np.testing.assert_array_equal(after, before)
+
+
 def _pinhole_zbuffer(vertices, faces, camera, height, width):
     """Software z-buffer of a triangle mesh at pixel centres (pinhole, the intrinsics' convention): z in
     metres, 0 where no triangle covers the centre. 1/z is affine in the image, so it is what is interpolated."""

@@ -120,6 +120,10 @@ class _Atlas:
         self.texels = np.full((rows * self.cell, self.columns * self.cell, 3), 0.5, np.float32)
         self.changed = True
 
+    def clear(self):
+        self.texels.fill(0.5)
+        self.changed = True
+
     def origin(self, index: int) -> tuple:
         return (index % self.columns) * self.cell + 1, (index // self.columns) * self.cell + 1  # x, y of texel (0, 0)
 
@@ -271,6 +275,11 @@ class Renderer:
             if not 0 <= item.mesh < len(self.meshes):
                 raise ValueError(f"scene uses mesh {item.mesh}; the renderer holds {len(self.meshes)}")
             placements.append((self.slots["mesh"][item.mesh], item))
+        # every tile starts grey each frame: a tile left from an earlier frame's slot is never hit, but a plastic
+        # material's sampling weight follows its whole texture's mean, so stale tiles changed path-traced colour
+        # with the frames rendered before (v10 and earlier)
+        for atlas in self.atlases.values():
+            atlas.clear()
         used = set()
         for (key, texture, size, _), shape in placements:
             used.add(key)
