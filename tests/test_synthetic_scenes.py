@@ -33,7 +33,7 @@ from litedepth_hf.synthetic.scenes import (
     _plant,
     object_share,
 )
-from litedepth_hf.synthetic.textures import ROLES
+from litedepth_hf.synthetic.textures import FLOORS, ROLES, _floor_layout, floor_repeat_m
 
 pytestmark = pytest.mark.core
 
@@ -79,7 +79,7 @@ def test_materials_are_photos_only_when_photos_are_given_and_fresh_per_frame():
     photo_ids = [s.material.photo for scene in with_photos for s in scene.boxes if s.material.kind == "photo"]
     assert len(photo_ids) > 200 and len(set(photo_ids)) > 0.8 * min(len(photo_ids), 2845) * 0.5
     rooms = [scene.boxes[:2] for scene in with_photos]  # floor and ceiling come first
-    assert np.mean([floor.material.kind == "photo" for floor, _ in rooms]) > 0.15
+    assert all(floor.material.kind == "floor" for floor, _ in rooms)  # v12: boards, tiles, carpet, lino; no photo
     assert all(ceiling.material.kind != "photo" for _, ceiling in rooms)  # ceilings are paint or patterns
     clutter = [s for scene in with_photos for s in scene.blobs]
     assert np.mean([s.material.kind == "photo" for s in clutter]) > 0.35  # objects often wear photos
@@ -124,16 +124,61 @@ def _scene_digest(value, digest=None):
     return digest
 
 
-def test_rooms_that_are_not_halls_are_generator_v8s_rooms():
-    # digests of sample_scene(8, index, photos=2845) made by generator v8 (commit 67bbe8a, the default's renders):
-    # v9 draws its halls from a stream of their own, so every other scene must stay v8's to the last field (v10:
-    # but for the ~0.3 % where a piece of furniture did not fit the slots; none of these)
-    v8 = {0: "34a8023faef2b887", 2: "7d7d5b65bff15242", 3: "33c76c3254d5cef5", 11: "21ce5f5273b5c24d",
-          1: "7109a90adaad1eb5", 6: "48c4324d63b12866"}  # 1 and 6 are halls in v9
+def _without_floor(scene):
+    """The scene with its floor boxes' material and repeat blanked (v12 changed floors only)."""
+    floor = scene.boxes[0].material
+    boxes = [dataclasses.replace(b, material=None, tile_m=0.0) if b.material is floor else b for b in scene.boxes]
+    return dataclasses.replace(scene, boxes=boxes)
+
+
+def test_rooms_that_are_not_halls_are_generator_v8s_rooms_but_for_their_floors():
+    # digests of sample_scene(8, index, photos=2845) with the floor blanked, made by generator v8 (commit 67bbe8a,
+    # the default's renders): v9 draws its halls and v12 its floors from streams of their own, so every other
+    # scene must stay v8's to the last field but the floor (v10: but for the ~0.3 % where a piece of furniture did
+    # not fit the slots; none of these)
+    v8 = {0: "bb43e2981c82e53e", 2: "e4418c21e83dd75a", 3: "640ef4f2e4abf4b2", 11: "5d6b7cb0730d08d1",
+          1: "74de04d1cb175cf1", 6: "cf58967048dd9ed1"}  # 1 and 6 are halls in v9
     for index, expected in v8.items():
         hall = scenes.hall(8, index) is not None
-        digest = _scene_digest(sample_scene(8, index, photos=2845)).hexdigest()[:16]
+        digest = _scene_digest(_without_floor(sample_scene(8, index, photos=2845))).hexdigest()[:16]
         assert (digest != expected) if hall else (digest == expected), index
+
+
+def test_floors_are_planks_tiles_carpet_or_lino_with_joints_at_real_sizes(monkeypatch):
+    """Generator v12: the floor (and the floor seen through an opening) wears boards 9-22 cm wide or tiles of
+    20-60 cm, with their joints where the layout puts them, carpet or a smooth floor; no photo is read."""
+    opened = []
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or None)
+    floors = []
+    for index in range(60):
+        scene = sample_scene(5, index, photos=2845)
+        floor = scene.boxes[0]
+        assert floor.material.kind == "floor" and floor.tile_m == pytest.approx(floor_repeat_m(floor.material))
+        beyond = [b for b in scene.boxes[1:] if b.material is floor.material]
+        assert all(b.tile_m == floor.tile_m and b.centre[1] + b.size[1] / 2 < 0 for b in beyond)
+        floors.append(floor.material)
+    kinds = [m.pattern for m in floors]
+    assert set(kinds) == set(FLOORS) and kinds.count("planks") >= 15
+    painter = MaterialPainter(0, [])
+    size = 256
+    for material in [m for m in floors if m.pattern in ("planks", "tiles")][:12]:
+        texels = painter.paint(material, size, 0)
+        assert np.array_equal(texels, MaterialPainter(0, []).paint(material, size, 0))
+        _, repeat, layout = _floor_layout(material)
+        parts = layout.get("across") or layout["count"]
+        metres = repeat / parts
+        assert (0.09 <= metres <= 0.22) if material.pattern == "planks" else (0.2 <= metres <= 0.6)
+        joints = np.ceil(np.arange(parts) * size / parts).astype(int)
+        near = (joints[:, None] + [-1, 0, 1]) % size  # the joint's texel row, give or take rounding
+        middles = (joints + round(size / parts / 2)) % size
+        found = False
+        for grey in (texels.mean(-1), texels.mean(-1).T):  # boards and tiles run along either axis
+            if material.pattern == "tiles":  # a grout line is one colour from end to end
+                found |= bool(np.all(grey[near].std(-1).min(1) < 1e-6))
+            else:  # a joint between boards is darker than the boards' middles
+                found |= bool(grey[near].mean(-1).min(1).mean() < 0.85 * grey[middles].mean())
+        assert found, material
+    assert opened == []
 
 
 def _holds(box: Box, point_xz, height: float) -> bool:

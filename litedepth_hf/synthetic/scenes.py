@@ -25,7 +25,7 @@ from .geometry import (
     colour_temperature,
     look_rotation,
 )
-from .textures import Material, sample_material
+from .textures import Material, floor_repeat_m, sample_floor, sample_material
 
 N_BOXES = 80
 N_BLOBS = 24
@@ -333,13 +333,16 @@ def _clutter(b: _Builder, surface, count: int) -> int:
     return made
 
 
-def _room(b: _Builder, width: float, depth: float, height: float):
-    """Floor, ceiling, four walls (some with a doorway or window opening and a space behind it),
-    skirting and boards."""
+def _room(b: _Builder, width: float, depth: float, height: float, floor: Material):
+    """Floor (wearing `floor`), ceiling, four walls (some with a doorway or window opening and a space behind
+    it), skirting and boards."""
     rng = b.rng
     t = 0.1
-    floor, ceiling, wall = b.material("floor"), b.material("ceiling"), b.material("wall")
-    b.box((0, -t / 2, 0), (width + 2 * t, t, depth + 2 * t), texture=floor, tile=rng.uniform(0.4, 2.5))
+    # v12: the floor comes in (planks, tiles, carpet, lino at real sizes); v11's draws for it are still made, unused,
+    # so every other surface and shape stays v11's
+    _, ceiling, wall, _ = b.material("floor"), b.material("ceiling"), b.material("wall"), rng.uniform(0.4, 2.5)
+    floor_tile = floor_repeat_m(floor)
+    b.box((0, -t / 2, 0), (width + 2 * t, t, depth + 2 * t), texture=floor, tile=floor_tile)
     b.box((0, height + t / 2, 0), (width + 2 * t, t, depth + 2 * t), texture=ceiling, tile=rng.uniform(1.0, 4.0))
     wall_tile = rng.uniform(1.0, 4.0)
     skirting = b.material("furniture") if rng.random() < 0.5 else None
@@ -350,12 +353,12 @@ def _room(b: _Builder, width: float, depth: float, height: float):
         material = wall if rng.random() < 0.8 else b.material("wall")
 
         def wall_box(start: float, stop: float, low: float, high: float, offset: float = 0.0, thickness: float = t,
-                     texture=material):
+                     texture=material, tile=wall_tile):
             centre, size = np.zeros(3), np.zeros(3)
             centre[along], size[along] = (start + stop) / 2, stop - start
             centre[1], size[1] = (low + high) / 2, high - low
             centre[axis], size[axis] = plane - sign * offset, thickness
-            b.box(centre, size, texture=texture, tile=wall_tile)
+            b.box(centre, size, texture=texture, tile=tile)
 
         if rng.random() < 0.3 and length > 1.5:  # an opening: doorway (from the floor) or window
             door = rng.random() < 0.6
@@ -371,7 +374,8 @@ def _room(b: _Builder, width: float, depth: float, height: float):
             beyond = rng.uniform(1.0, 4.0)  # the wall of the next room, seen through the opening
             wall_box(o0 - 1.5, o0 + ow + 1.5, 0, height, offset=-beyond, thickness=0.1, texture=b.material("wall"))
             # its floor 1 mm below the room's: no two coplanar faces overlap (z-fighting)
-            wall_box(o0 - 1.5, o0 + ow + 1.5, -0.1, -0.001, offset=-beyond / 2, thickness=beyond, texture=floor)
+            wall_box(o0 - 1.5, o0 + ow + 1.5, -0.1, -0.001, offset=-beyond / 2, thickness=beyond, texture=floor,
+                     tile=floor_tile)
             if door and ow < 1.1 and rng.random() < 0.6:  # a door leaf, 4 cm thick, open 0-90 degrees inwards
                 opening = rng.uniform(0, np.pi / 2)
                 hinge = np.zeros(3)
@@ -407,7 +411,7 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
     big = hall(seed, index)
     if big:
         width, depth, height, extra_pieces = big
-    _room(b, width, depth, height)
+    _room(b, width, depth, height, sample_floor(np.random.default_rng([int(seed), int(index), 12])))
     b.room_boxes = len(b.boxes)
     # furniture: against a wall (facing the room) or free-standing, footprints kept apart
     pieces = int(rng.integers(3, 12)) + (extra_pieces if big else 0)

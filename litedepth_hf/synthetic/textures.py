@@ -21,16 +21,19 @@ from PIL import Image, ImageEnhance
 LARGE_TEXTURE, SMALL_TEXTURE = 256, 128  # texels of a room/furniture slot, of a clutter slot
 POOL_FRAMES = 256  # frames that share one procedural pool
 POOL_SIZE = 48
-KINDS = ("paint", "photo", "procedural", "flat", "print")
+KINDS = ("paint", "photo", "procedural", "flat", "print", "floor")
 PRINTS = ("text", "keys")
+FLOORS = ("planks", "tiles", "carpet", "smooth")  # generator v12: what real rooms stand on
+FLOORS_P = (0.4, 0.25, 0.25, 0.1)
 
 
 @dataclass
 class Material:
     """What one surface wears. `kind`: paint (a colour with faint mottling: walls, ceilings), photo (a crop
     of photo `photo`), procedural (texture `pool_index` of the frame's pool), flat (exactly `tint`: screens,
-    tests), print (a printed thing of `PRINTS`, `pattern`). `seed` fixes the crop, turn and colours; `tint`
-    multiplies the linear texels."""
+    tests), print (a printed thing of `PRINTS`, `pattern`), floor (a floor of `FLOORS`, `pattern`, at real
+    sizes: `floor_repeat_m`). `seed` fixes the crop, turn, layout and colours; `tint` multiplies the linear
+    texels."""
 
     kind: str
     seed: int
@@ -160,6 +163,100 @@ def printed_texture(rng, size: int, pattern: str) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) ** 2.2).astype(np.float32)
 
 
+def _floor_layout(material: Material) -> tuple:
+    """(rng, metres one texture repeat covers, sizes) of a floor material: drawn first from its seed, so scene
+    sampling (which sets the floor's repeat) and painting (which draws the rest from the same rng) agree. Each
+    repeat holds a whole number of planks or tiles, so mirrored repeats keep every seam on the grid."""
+    rng = np.random.default_rng([material.seed, 12])
+    if material.pattern == "planks":  # boards 9-22 cm wide, 1-3 lengths per repeat (0.4-2.6 m long)
+        width = rng.uniform(0.09, 0.22)
+        across = max(4, round(rng.uniform(1.2, 2.6) / width))
+        return rng, across * width, {"across": across, "pieces": int(rng.integers(1, 4))}
+    if material.pattern == "tiles":  # 20-60 cm squares, 2-8 mm joints
+        side = rng.uniform(0.2, 0.6)
+        count = max(2, round(rng.uniform(1.0, 2.4) / side))
+        return rng, count * side, {"count": count, "joint_m": rng.uniform(0.002, 0.008)}
+    if material.pattern == "carpet":  # broadloom, or 50 cm carpet tiles laid in alternating pile directions
+        if rng.random() < 0.3:
+            count = int(rng.integers(2, 5))
+            return rng, count * 0.5, {"count": count}
+        return rng, rng.uniform(1.0, 2.0), {"count": 0}
+    if material.pattern == "smooth":  # lino, vinyl, screed or epoxy: a faint cloud, sometimes flecks
+        return rng, rng.uniform(1.5, 3.0), {}
+    raise ValueError(f"unknown floor {material.pattern!r}; one of {FLOORS}")
+
+
+def sample_floor(rng) -> Material:
+    """A floor material: planks, tiles, carpet or a smooth floor (`FLOORS_P`), its layout and colours from its seed."""
+    pattern = str(rng.choice(FLOORS, p=FLOORS_P))
+    return Material("floor", int(rng.integers(2**31)), np.ones(3, np.float32), pattern=pattern)
+
+
+def floor_repeat_m(material: Material) -> float:
+    """Metres one repeat of a floor material's texture covers (its planks and tiles at their real sizes)."""
+    return float(_floor_layout(material)[1])
+
+
+def floor_texture(material: Material, size: int, cloud: np.ndarray) -> np.ndarray:
+    """A floor (size, size, 3), linear RGB, for `material` (kind floor): planks with grain and dark joints,
+    tiles with grout, carpet (fine pile noise), or a smooth cloudy floor; colours drawn within what real floors
+    show (woods from pale oak to walnut, grey laminate, white to terracotta tiles, muted carpet). `cloud`:
+    smooth noise in [0, 1], (size, size), for stains and streaks (the painter's mottle: drawing it costs 10 ms)."""
+    rng, repeat_m, layout = _floor_layout(material)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size  # x along the planks
+    fine = rng.random((size, size), np.float32)
+    if material.pattern == "planks":
+        across, pieces = layout["across"], layout["pieces"]
+        row = np.minimum((y * across).astype(int), across - 1)
+        offsets = rng.random(across).astype(np.float32)  # where each row's joints fall
+        along = (x * pieces + offsets[row]) % 1.0
+        plank = row * 7 + ((x * pieces + offsets[row]) // 1).astype(int)  # one number per board
+        value = rng.uniform(0.3, 0.88)
+        grey = rng.random() < 0.15  # grey laminate; else wood, less saturated the paler it is (no salmon boards)
+        saturation = rng.uniform(0.0, 0.08) if grey else rng.uniform(0.3, 0.65) * (1.25 - 0.6 * value)
+        colour = _hsv_to_rgb(rng.uniform(0.055, 0.11), saturation, value)
+        tones = 1.0 + rng.uniform(0.04, 0.14) * rng.standard_normal(across * 7 + pieces + 2).astype(np.float32)
+        # grain: fine lines along the boards (one value per texel row, smoothed a little across) under slow streaks
+        lines = np.convolve(rng.random(size + 2), [0.25, 0.5, 0.25], "valid").astype(np.float32)[:, None]
+        streaks = cloud[:, : max(2, size // int(rng.integers(8, 24)))]  # the cloud stretched along the boards
+        grain = 0.6 * lines + 0.4 * np.asarray(Image.fromarray(streaks).resize((size, size), Image.BILINEAR))
+        shade = tones[plank] * (1.0 + rng.uniform(0.2, 0.5) * (grain - 0.5)) * (1.0 + 0.03 * (fine - 0.5))
+        seam = ((y * across) % 1.0 < 1.2 / size * across) | (along < 1.0 / size * pieces)
+        image = colour * shade[..., None]
+        image[seam] *= rng.uniform(0.45, 0.75)
+    elif material.pattern == "tiles":
+        count, joint = layout["count"], layout["joint_m"] / repeat_m
+        cell = np.minimum((y * count).astype(int), count - 1) * count + np.minimum((x * count).astype(int), count - 1)
+        palette = [_hsv_to_rgb(rng.uniform(0.05, 0.12), rng.uniform(0.0, 0.25), rng.uniform(0.55, 0.95)),  # white, beige, grey
+                   _hsv_to_rgb(rng.uniform(0.02, 0.07), rng.uniform(0.4, 0.7), rng.uniform(0.45, 0.7)),  # terracotta
+                   _hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.1), rng.uniform(0.15, 0.5))]  # dark stone
+        colour = palette[int(rng.choice(3, p=[0.65, 0.15, 0.2]))]
+        second = _hsv_to_rgb(0.0, 0.0, rng.uniform(0.05, 0.2)) if rng.random() < 0.12 else colour  # sometimes checkers
+        checker = ((np.minimum((y * count).astype(int), count - 1) + np.minimum((x * count).astype(int), count - 1)) % 2)[..., None]
+        tones = 1.0 + 0.04 * rng.standard_normal(count * count).astype(np.float32)
+        image = np.where(checker == 1, second, colour) * (tones[cell] * (1.0 + 0.12 * (cloud - 0.5)))[..., None]
+        width = max(joint * count, 1.0 / size * count)  # at least a texel
+        grout = ((y * count) % 1.0 < width) | ((x * count) % 1.0 < width)
+        image[grout] = _hsv_to_rgb(0.0, 0.0, rng.uniform(0.25, 0.8))
+    elif material.pattern == "carpet":
+        colour = _hsv_to_rgb(rng.random(), rng.uniform(0.05, 0.35), rng.uniform(0.15, 0.6))
+        shade = 1.0 + rng.uniform(0.15, 0.35) * (fine - 0.5) + rng.uniform(0.05, 0.15) * (cloud - 0.5)
+        if layout["count"]:
+            count = layout["count"]
+            tiles = (np.minimum((y * count).astype(int), count - 1) + np.minimum((x * count).astype(int), count - 1)) % 2
+            shade = shade * np.where(tiles == 1, 1.0 + rng.uniform(0.03, 0.1), 1.0)
+        image = colour * shade[..., None]
+    else:
+        colour = _hsv_to_rgb(rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.3), rng.uniform(0.35, 0.85))
+        shade = 1.0 + rng.uniform(0.06, 0.2) * (cloud - 0.5)
+        if rng.random() < 0.4:  # flecks
+            shade = shade * np.where(fine > 1.0 - rng.uniform(0.02, 0.08), rng.uniform(0.6, 1.3), 1.0)
+        image = colour * shade[..., None]
+    if rng.random() < 0.5:  # boards and carpet tiles run along either axis of the room
+        image = image.transpose(1, 0, 2)
+    return np.ascontiguousarray(np.clip(image, 0.0, 1.0) ** 2.2, np.float32)
+
+
 def _srgb_to_linear(values: np.ndarray) -> np.ndarray:
     return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
@@ -194,7 +291,7 @@ def photo_files(folders) -> list:
 ROLES = {
     "wall": ((0.85, 0.10, 0.05), (0.65, 0.97, 0.2), (0.15, 0.4)),
     "ceiling": ((0.95, 0.0, 0.05), (0.75, 0.97, 0.06), (0.15, 0.35)),
-    "floor": ((0.25, 0.35, 0.40), (0.25, 0.8, 0.25), (0.2, 0.55)),
+    "floor": ((0.25, 0.35, 0.40), (0.25, 0.8, 0.25), (0.2, 0.55)),  # v2-v11; v12 floors are `sample_floor`'s
     "furniture": ((0.55, 0.25, 0.20), (0.1, 0.95, 0.3), (0.2, 0.55)),
     "fabric": ((0.40, 0.40, 0.20), (0.15, 0.85, 0.45), (0.25, 0.7)),
     "object": ((0.35, 0.50, 0.15), (0.1, 0.95, 0.7), (0.4, 0.85)),
@@ -236,6 +333,7 @@ class MaterialPainter:
         self.seed, self.photos, self.cache = int(seed), list(photos), cache
         self._decoded = OrderedDict()
         self._pool = (None, None)  # (block, textures)
+        self._floor = (None, None)  # (key, texels): the last floor painted
         # tiled 2x2, so a rolled copy is a window of it (np.roll copies the whole texture first)
         self._mottle = np.tile(_value_noise(np.random.default_rng([self.seed, 104_729]), LARGE_TEXTURE, 5), (2, 2))
 
@@ -256,17 +354,26 @@ class MaterialPainter:
             self._decoded.popitem(last=False)
         return image
 
+    def _mottle_window(self, rng, size: int) -> np.ndarray:
+        """(size, size) of the mottle noise, shifted by a draw of `rng` (a window of the 2x2 tiling = np.roll)."""
+        top, left = (LARGE_TEXTURE - int(s) for s in rng.integers(0, LARGE_TEXTURE, 2))
+        step = LARGE_TEXTURE // size
+        return self._mottle[top: top + LARGE_TEXTURE: step, left: left + LARGE_TEXTURE: step]
+
     def paint(self, material: Material, size: int, frame: int) -> np.ndarray:
         rng = np.random.default_rng(material.seed)
         if material.kind == "flat":
             texels = np.ones((size, size, 3), np.float32)
         elif material.kind == "paint":  # the colour is the tint; a faint mottle, as real paint and plaster have
-            top, left = (LARGE_TEXTURE - int(s) for s in rng.integers(0, LARGE_TEXTURE, 2))  # = np.roll by the shift
-            step = LARGE_TEXTURE // size
-            mottle = self._mottle[top: top + LARGE_TEXTURE: step, left: left + LARGE_TEXTURE: step, None]
+            mottle = self._mottle_window(rng, size)[..., None]
             texels = 1.0 + rng.uniform(0.03, 0.12) * (mottle - 0.5)
         elif material.kind == "print":
             texels = printed_texture(rng, size, material.pattern)
+        elif material.kind == "floor":  # the room's floor and the floors seen through its openings: painted once
+            key = (material.seed, material.pattern, size)
+            if self._floor[0] != key:
+                self._floor = (key, floor_texture(material, size, self._mottle_window(rng, size)))
+            texels = self._floor[1]
         elif material.kind == "photo":  # tinted and clipped in the lookup
             return self._photo_crop(rng, self.photo(material.photo), size, material.tint, material.saturation)
         elif material.kind == "procedural":
