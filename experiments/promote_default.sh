@@ -12,9 +12,9 @@
 # Usage: bash experiments/promote_default.sh RUN_FOLDER
 {  # read whole before it runs, so editing this file during a run cannot change that run
 set -euo pipefail
+RUN=$(realpath -m "${1:?usage: bash experiments/promote_default.sh RUN_FOLDER}")  # before the cd: relative to the caller
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] && PATH="$PWD/.venv/bin:$PATH"  # the README's environment, activated or not
-RUN=${1:?usage: bash experiments/promote_default.sh RUN_FOLDER}
 DEST=litedepth_hf/checkpoints/litedepth-synth
 for file in model.safetensors training_run.json config.json training_curves.png; do
     [ -f "$RUN/$file" ] || { echo "error: $RUN/$file not found: is $RUN a finished run folder?" >&2; exit 1; }
@@ -26,12 +26,14 @@ keys = sorted(k for k in set(run) | set(shipped) if run.get(k) != shipped.get(k)
 if keys:
     sys.exit(f"error: the run's config differs from the shipped one in {', '.join(keys)}: promote by hand")
 EOF
+MAPS=$(mktemp -d)
+trap 'rm -rf "$MAPS"' EXIT
+trap 'echo "promote_default.sh failed: the default is half replaced; git checkout -- litedepth_hf/checkpoints docs/default_checkpoint examples docs/export_parity.json puts the shipped one back" >&2' ERR
 cp "$RUN/model.safetensors" "$RUN/training_run.json" "$DEST/"
 cp "$RUN/training_curves.png" docs/default_checkpoint/training_curves.png
 python scripts/evaluate_dev.py --model "$DEST" --out docs/default_checkpoint
 cp docs/default_checkpoint/metrics.json "$DEST/dev_metrics.json"
 
-MAPS=$(mktemp -d)
 litedepth predict examples/tum_cabinet.jpg examples/tum_fr2_desk.jpg --out "$MAPS"
 cp "$MAPS/tum_cabinet_depth.png" examples/tum_cabinet_depth.png
 python - "$MAPS/tum_fr2_desk_depth.png" <<'EOF'
@@ -45,7 +47,6 @@ pair.paste(photo, (0, 0))
 pair.paste(colour_map, (photo.width, 0))
 pair.save("examples/tum_fr2_desk_pair.png", optimize=True)
 EOF
-rm -rf "$MAPS"
 
 litedepth export --out exports --calibration-data ../shared/data/tum_fr1_rpy --overwrite
 python benchmarks/export_parity.py --exports exports --out docs/export_parity.json

@@ -118,11 +118,13 @@ class _Atlas:
         self.columns = max(1, math.ceil(math.sqrt(count)))
         rows = max(1, math.ceil(count / self.columns))
         self.texels = np.full((rows * self.cell, self.columns * self.cell, 3), 0.5, np.float32)
-        self.changed = True
+        self.changed, self.written = True, False
 
     def clear(self):
-        self.texels.fill(0.5)
-        self.changed = True
+        """Every tile back to grey, as a fresh template has it (no upload when nothing was written since)."""
+        if self.written:
+            self.texels.fill(0.5)
+            self.changed, self.written = True, False
 
     def origin(self, index: int) -> tuple:
         return (index % self.columns) * self.cell + 1, (index // self.columns) * self.cell + 1  # x, y of texel (0, 0)
@@ -140,7 +142,7 @@ class _Atlas:
         texels[y - 1, x:x + size], texels[y + size, x:x + size] = texture[0], texture[-1]
         texels[y - 1:y + size + 1, x - 1] = texels[y - 1:y + size + 1, x]
         texels[y - 1:y + size + 1, x + size] = texels[y - 1:y + size + 1, x + size - 1]
-        self.changed = True
+        self.changed = self.written = True
 
 
 def fold_repeats(uv: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ class Material:
     photo: int = -1
     pool_index: int = 0
     saturation: float = 1.0  # photo colours around their grey: 0 grey, 1 as shot
-    pattern: str = ""  # for kind print: one of PRINTS
+    pattern: str = ""  # kind print: one of PRINTS; kind floor: one of FLOORS
 
 
 def _value_noise(rng, size: int, octaves: int = 4) -> np.ndarray:
@@ -166,9 +166,10 @@ def printed_texture(rng, size: int, pattern: str) -> np.ndarray:
 def _floor_layout(material: Material) -> tuple:
     """(rng, metres one texture repeat covers, sizes) of a floor material: drawn first from its seed, so scene
     sampling (which sets the floor's repeat) and painting (which draws the rest from the same rng) agree. Each
-    repeat holds a whole number of planks or tiles, so mirrored repeats keep every seam on the grid."""
+    repeat holds a whole number of boards or tiles (1.1-2.7 m), and joints straddle its edges (`_cells`), so
+    mirrored repeats keep every joint on the grid."""
     rng = np.random.default_rng([material.seed, 12])
-    if material.pattern == "planks":  # boards 9-22 cm wide, 1-3 lengths per repeat (0.4-2.6 m long)
+    if material.pattern == "planks":  # boards 9-22 cm wide, 1-3 lengths per repeat (0.36-2.7 m long)
         width = rng.uniform(0.09, 0.22)
         across = max(4, round(rng.uniform(1.2, 2.6) / width))
         return rng, across * width, {"across": across, "pieces": int(rng.integers(1, 4))}
@@ -197,60 +198,72 @@ def floor_repeat_m(material: Material) -> float:
     return float(_floor_layout(material)[1])
 
 
-def floor_texture(material: Material, size: int, cloud: np.ndarray) -> np.ndarray:
-    """A floor (size, size, 3), linear RGB, for `material` (kind floor): planks with grain and dark joints,
-    tiles with grout, carpet (fine pile noise), or a smooth cloudy floor; colours drawn within what real floors
-    show (woods from pale oak to walnut, grey laminate, white to terracotta tiles, muted carpet). `cloud`:
-    smooth noise in [0, 1], (size, size), for stains and streaks (the painter's mottle: drawing it costs 10 ms)."""
+def _cells(coord: np.ndarray, count: int) -> tuple:
+    """(index of the cell, whether within 0.75 texel of a cell edge) for texel-centre coordinates in [0, 1] of a
+    `LARGE_TEXTURE` texture split into `count` cells: a joint straddles every edge, the repeat's own edges
+    included, so a mirrored repeat meets its mirror image across a joint as any two cells do."""
+    position = coord * count
+    half = 0.75 * count / LARGE_TEXTURE
+    fraction = position % 1.0
+    return np.minimum(position.astype(int), count - 1), (fraction < half) | (fraction > 1.0 - half)
+
+
+def floor_texture(material: Material, cloud: np.ndarray) -> np.ndarray:
+    """A floor (LARGE_TEXTURE texels square, linear RGB) for `material` (kind floor): boards with grain and dark
+    joints, tiles with grout, carpet (fine pile noise, sometimes carpet tiles), or a smooth cloudy floor; colours
+    drawn within what real floors show (woods from pale oak to walnut, grey laminate, white to terracotta tiles,
+    muted carpet). `cloud`: smooth noise in [0, 1] of the same size, for stains and streaks (the painter's mottle:
+    drawing it costs 10 ms). Always drawn at one size, so a floor is the same floor in every slot."""
     rng, repeat_m, layout = _floor_layout(material)
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size  # x along the planks
-    fine = rng.random((size, size), np.float32)
+    size = LARGE_TEXTURE
+    y, x = (np.mgrid[0:size, 0:size].astype(np.float32) + 0.5) / size  # texel centres; x along the boards
     if material.pattern == "planks":
         across, pieces = layout["across"], layout["pieces"]
-        row = np.minimum((y * across).astype(int), across - 1)
-        offsets = rng.random(across).astype(np.float32)  # where each row's joints fall
-        along = (x * pieces + offsets[row]) % 1.0
-        plank = row * 7 + ((x * pieces + offsets[row]) // 1).astype(int)  # one number per board
+        row, side_joint = _cells(y, across)
+        offsets = rng.random(across).astype(np.float32)  # where each row's end joints fall
+        along = x + offsets[row] / pieces
+        piece, end_joint = _cells(along % 1.0, pieces)
+        _, edge = _cells(x, 1)  # an end joint at the repeat's edge too: the mirrored repeat starts new boards
         value = rng.uniform(0.3, 0.88)
         grey = rng.random() < 0.15  # grey laminate; else wood, less saturated the paler it is (no salmon boards)
         saturation = rng.uniform(0.0, 0.08) if grey else rng.uniform(0.3, 0.65) * (1.25 - 0.6 * value)
         colour = _hsv_to_rgb(rng.uniform(0.055, 0.11), saturation, value)
-        tones = 1.0 + rng.uniform(0.04, 0.14) * rng.standard_normal(across * 7 + pieces + 2).astype(np.float32)
+        board = row * (pieces + 1) + piece + pieces * (along >= 1.0)  # one number per board
+        tones = 1.0 + rng.uniform(0.04, 0.14) * rng.standard_normal(across * (pieces + 1) + 1).astype(np.float32)
         # grain: fine lines along the boards (one value per texel row, smoothed a little across) under slow streaks
         lines = np.convolve(rng.random(size + 2), [0.25, 0.5, 0.25], "valid").astype(np.float32)[:, None]
         streaks = cloud[:, : max(2, size // int(rng.integers(8, 24)))]  # the cloud stretched along the boards
         grain = 0.6 * lines + 0.4 * np.asarray(Image.fromarray(streaks).resize((size, size), Image.BILINEAR))
-        shade = tones[plank] * (1.0 + rng.uniform(0.2, 0.5) * (grain - 0.5)) * (1.0 + 0.03 * (fine - 0.5))
-        seam = ((y * across) % 1.0 < 1.2 / size * across) | (along < 1.0 / size * pieces)
+        shade = tones[board] * (1.0 + rng.uniform(0.2, 0.5) * (grain - 0.5))
         image = colour * shade[..., None]
-        image[seam] *= rng.uniform(0.45, 0.75)
+        image[side_joint | end_joint | edge] *= rng.uniform(0.45, 0.75)
     elif material.pattern == "tiles":
-        count, joint = layout["count"], layout["joint_m"] / repeat_m
-        cell = np.minimum((y * count).astype(int), count - 1) * count + np.minimum((x * count).astype(int), count - 1)
+        count = layout["count"]
+        (row, row_joint), (column, column_joint) = _cells(y, count), _cells(x, count)
         palette = [_hsv_to_rgb(rng.uniform(0.05, 0.12), rng.uniform(0.0, 0.25), rng.uniform(0.55, 0.95)),  # white, beige, grey
                    _hsv_to_rgb(rng.uniform(0.02, 0.07), rng.uniform(0.4, 0.7), rng.uniform(0.45, 0.7)),  # terracotta
                    _hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.1), rng.uniform(0.15, 0.5))]  # dark stone
         colour = palette[int(rng.choice(3, p=[0.65, 0.15, 0.2]))]
-        second = _hsv_to_rgb(0.0, 0.0, rng.uniform(0.05, 0.2)) if rng.random() < 0.12 else colour  # sometimes checkers
-        checker = ((np.minimum((y * count).astype(int), count - 1) + np.minimum((x * count).astype(int), count - 1)) % 2)[..., None]
         tones = 1.0 + 0.04 * rng.standard_normal(count * count).astype(np.float32)
-        image = np.where(checker == 1, second, colour) * (tones[cell] * (1.0 + 0.12 * (cloud - 0.5)))[..., None]
-        width = max(joint * count, 1.0 / size * count)  # at least a texel
-        grout = ((y * count) % 1.0 < width) | ((x * count) % 1.0 < width)
-        image[grout] = _hsv_to_rgb(0.0, 0.0, rng.uniform(0.25, 0.8))
+        image = colour * (tones[row * count + column] * (1.0 + 0.12 * (cloud - 0.5)))[..., None]
+        # grout as wide as drawn (2-8 mm), at least the 1.5 texels a joint straddles
+        wide = np.abs((np.stack([y, x]) * count + 0.5) % 1.0 - 0.5).min(0) < 0.5 * layout["joint_m"] / repeat_m * count
+        image[row_joint | column_joint | wide] = _hsv_to_rgb(0.0, 0.0, rng.uniform(0.25, 0.8))
     elif material.pattern == "carpet":
         colour = _hsv_to_rgb(rng.random(), rng.uniform(0.05, 0.35), rng.uniform(0.15, 0.6))
-        shade = 1.0 + rng.uniform(0.15, 0.35) * (fine - 0.5) + rng.uniform(0.05, 0.15) * (cloud - 0.5)
-        if layout["count"]:
+        pile = rng.random((size, size), np.float32)
+        shade = 1.0 + rng.uniform(0.15, 0.35) * (pile - 0.5) + rng.uniform(0.05, 0.15) * (cloud - 0.5)
+        if layout["count"]:  # carpet tiles: each a shade of its own (pile laid in turns)
             count = layout["count"]
-            tiles = (np.minimum((y * count).astype(int), count - 1) + np.minimum((x * count).astype(int), count - 1)) % 2
-            shade = shade * np.where(tiles == 1, 1.0 + rng.uniform(0.03, 0.1), 1.0)
+            tones = 1.0 + rng.uniform(0.02, 0.06) * rng.standard_normal(count * count).astype(np.float32)
+            shade = shade * tones[_cells(y, count)[0] * count + _cells(x, count)[0]]
         image = colour * shade[..., None]
     else:
         colour = _hsv_to_rgb(rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.3), rng.uniform(0.35, 0.85))
         shade = 1.0 + rng.uniform(0.06, 0.2) * (cloud - 0.5)
         if rng.random() < 0.4:  # flecks
-            shade = shade * np.where(fine > 1.0 - rng.uniform(0.02, 0.08), rng.uniform(0.6, 1.3), 1.0)
+            flecks = rng.random((size, size), np.float32) > 1.0 - rng.uniform(0.02, 0.08)
+            shade = shade * np.where(flecks, rng.uniform(0.6, 1.3), 1.0)
         image = colour * shade[..., None]
     if rng.random() < 0.5:  # boards and carpet tiles run along either axis of the room
         image = image.transpose(1, 0, 2)
@@ -370,10 +383,11 @@ class MaterialPainter:
         elif material.kind == "print":
             texels = printed_texture(rng, size, material.pattern)
         elif material.kind == "floor":  # the room's floor and the floors seen through its openings: painted once
-            key = (material.seed, material.pattern, size)
+            key = (material.seed, material.pattern)
             if self._floor[0] != key:
-                self._floor = (key, floor_texture(material, size, self._mottle_window(rng, size)))
-            texels = self._floor[1]
+                self._floor = (key, floor_texture(material, self._mottle_window(rng, LARGE_TEXTURE)))
+            step = LARGE_TEXTURE // size
+            texels = self._floor[1][::step, ::step]
         elif material.kind == "photo":  # tinted and clipped in the lookup
             return self._photo_crop(rng, self.photo(material.photo), size, material.tint, material.saturation)
         elif material.kind == "procedural":
