@@ -22,7 +22,7 @@ CACHE=${LITEDEPTH_CACHE:-$HOME/.cache/litedepth}
 ASSETS=(--textures ../shared/data/textures_photos --meshes ../shared/data/meshes)
 REAL=../shared/data/tum_fr1_rpy  # relative to the repository root (the script cds there)
 
-# the default's renders are generators v6's and v8's, made with those commits (today's `litedepth synth` is v10: v8 with a quarter of the rooms halls, furniture only where it fits whole)
+# the default's renders are generators v6's and v8's, made with those commits (today's `litedepth synth` is v12: v8 with a quarter of the rooms halls, furniture only where it fits whole, floors of boards, tiles, carpet or lino)
 PACKS=()
 for SET in "f4bb6ac 4 v6" "67bbe8a 8 v8"; do
     read -r COMMIT SEED NAME <<< "$SET"
