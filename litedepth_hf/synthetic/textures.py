@@ -177,7 +177,7 @@ def _floor_layout(material: Material) -> tuple:
         side = rng.uniform(0.2, 0.6)
         count = max(2, round(rng.uniform(1.0, 2.4) / side))
         return rng, count * side, {"count": count, "joint_m": rng.uniform(0.002, 0.008)}
-    if material.pattern == "carpet":  # broadloom, or 50 cm carpet tiles laid in alternating pile directions
+    if material.pattern == "carpet":  # broadloom, or 50 cm carpet tiles, each a shade of its own
         if rng.random() < 0.3:
             count = int(rng.integers(2, 5))
             return rng, count * 0.5, {"count": count}
