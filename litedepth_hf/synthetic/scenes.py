@@ -54,15 +54,19 @@ class _Builder:
         self.surfaces = []  # (centre xz, half sizes along the box axes, yaw, height): where clutter goes
         self.room_boxes = 0  # boxes of the room's shell, which come first
         self.refused = 0  # blobs asked for when all `N_BLOBS` slots were taken
+        self.desks = []  # (index of the desk's surface, monitor's x along the desk or None): v13's desk sets go there
+        self.taken = {}  # surface index -> footprints already placed on it (desk sets), which clutter keeps clear of
 
     def mark(self) -> tuple:
         """How much the scene holds now, for `undo`."""
-        return len(self.boxes), len(self.blobs), len(self.meshes), len(self.lamps), len(self.surfaces), self.refused
+        return (len(self.boxes), len(self.blobs), len(self.meshes), len(self.lamps), len(self.surfaces), self.refused,
+                len(self.desks))
 
     def undo(self, mark: tuple):
         """Drop all that was added since `mark`: a piece of furniture that did not fit the render slots."""
-        boxes, blobs, meshes, lamps, surfaces, self.refused = mark
+        boxes, blobs, meshes, lamps, surfaces, self.refused, desks = mark
         del self.boxes[boxes:], self.blobs[blobs:], self.meshes[meshes:], self.lamps[lamps:], self.surfaces[surfaces:]
+        del self.desks[desks:]
 
     def overfull(self, mark: tuple) -> bool:
         """Whether what was added since `mark` left a part out: more boxes than `N_BOXES` or a blob refused."""
@@ -120,6 +124,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
         if rng.random() < 0.6:
             parts.append(((w / 4, (h - t) / 2, 0), (w / 2 - 0.04, h - t, d * 0.9), side))
         surfaces = [((0, 0.1), (w / 2, d / 2 - 0.1), h)]
+        monitor = None  # its x along the desk
         if rng.random() < 0.6:  # a monitor (screen 0.45-0.7 m wide, 16:9 to 4:3) on a stand at the back
             sw = rng.uniform(0.45, 0.7)
             sh = sw * rng.uniform(0.56, 0.75)
@@ -129,6 +134,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
             parts.append(((mx, h + lift + sh / 2, -d / 2 + 0.12), (sw, sh, rng.uniform(0.02, 0.05)), screen))
             parts.append(((mx, h + lift / 2, -d / 2 + 0.14), (0.05, lift + 0.02, 0.03), screen))
             parts.append(((mx, h + 0.01, -d / 2 + 0.14), (0.22, 0.02, 0.16), screen))
+            monitor = mx
     elif kind == "chair":
         w, d, h = rng.uniform(0.4, 0.55), rng.uniform(0.4, 0.55), rng.uniform(0.42, 0.48)
         leg = rng.uniform(0.03, 0.05)
@@ -183,6 +189,8 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
     for (sx, sz), (hx, hz), height in surfaces:
         offset = rot @ np.array([sx * scale, 0, sz * scale], np.float32)
         b.surfaces.append((centre[[0, 2]] + offset[[0, 2]], (hx * scale, hz * scale), yaw, height * scale))
+    if kind == "desk":
+        b.desks.append((len(b.surfaces) - 1, None if monitor is None else monitor * scale))
 
 
 FURNITURE = ("table", "desk", "chair", "shelf", "cabinet", "bed", "sofa", "plant", "lamp")
@@ -258,14 +266,75 @@ def _flat_thing(b: _Builder, surface, rot: np.ndarray, placed: list) -> bool:
     return True
 
 
-def _clutter(b: _Builder, surface, count: int) -> int:
+def _desk_set(b: _Builder, index: int, monitor: Optional[float], rng) -> int:
+    """What a desk in use holds (generator v13): a keyboard in front of its monitor and a mouse beside it, then
+    2-6 small things (mugs, bottles, phones, small boxes), all at real sizes, drawn from `rng` (a stream of their
+    own). Their footprints go to `b.taken[index]`, so the clutter placed after keeps clear; returns how many."""
+    surface = b.surfaces[index]
+    (cx, cz), (hx, hz), yaw, height = surface
+    rot = _yaw_matrix(yaw)
+    placed = b.taken.setdefault(index, [])
+    made = 0
+
+    def world(local_x: float, local_z: float) -> np.ndarray:
+        return rot @ np.array([local_x, 0.0, local_z]) + np.array([cx, 0.0, cz])
+
+    def dark_or_light() -> Material:
+        return Material("flat", 0, np.full(3, rng.uniform(0.01, 0.05) if rng.random() < 0.7 else rng.uniform(0.5, 0.8), np.float32))
+
+    if monitor is not None and rng.random() < 0.8 and len(b.boxes) < N_BOXES:
+        size = np.array([rng.uniform(0.36, 0.46), rng.uniform(0.02, 0.035), rng.uniform(0.12, 0.16)])
+        x = float(np.clip(monitor + rng.uniform(-0.05, 0.05), -hx + size[0] / 2, hx - size[0] / 2))
+        z = -hz + rng.uniform(0.05, 0.2) + size[2] / 2  # the surface's back edge is a little in front of the monitor
+        if hx >= size[0] / 2 and z + size[2] / 2 <= hz:
+            turn = rng.uniform(-0.15, 0.15)
+            keys = Material("print", int(rng.integers(2**31)), np.ones(3, np.float32), pattern="keys")
+            position = world(x, z)
+            b.box(position + np.array([0, height + size[1] / 2, 0]), size, texture=keys, tile=float(size[0]),
+                  rotation=rot @ _yaw_matrix(turn))
+            placed.append((position[[0, 2]], 0.5 * float(np.hypot(size[0], size[2]))))
+            made += 1
+            mouse_x = x + size[0] / 2 + rng.uniform(0.08, 0.15)
+            if rng.random() < 0.7 and mouse_x + 0.04 <= hx and len(b.blobs) < N_BLOBS:
+                position = world(mouse_x, z + rng.uniform(-0.03, 0.03))
+                b.blob(position, (0.03, 0.018, 0.055), (1.0, 1.0), rot @ _yaw_matrix(rng.uniform(-0.3, 0.3)),
+                       material=dark_or_light(), rest_on=height)
+                placed.append((position[[0, 2]], 0.06))
+                made += 1
+    for _ in range(int(rng.integers(2, 7))):
+        kind = str(rng.choice(["mug", "bottle", "phone", "box"], p=[0.35, 0.2, 0.15, 0.3]))
+        if kind in ("mug", "bottle"):
+            radius = rng.uniform(0.035, 0.045) if kind == "mug" else rng.uniform(0.03, 0.04)
+            tall = rng.uniform(0.09, 0.12) if kind == "mug" else rng.uniform(0.18, 0.26)
+            position = _free_spot(rng, surface, rot, radius + 0.01, placed)
+            if position is None or len(b.blobs) >= N_BLOBS:
+                continue
+            b.blob(position, (radius, tall / 2, radius), (0.1, 1.0), _yaw_matrix(rng.uniform(0, 2 * np.pi)),
+                   material=sample_material(rng, b.photos, "object"), rest_on=height)
+            placed.append((position[[0, 2]], radius + 0.01))
+        else:
+            size = (np.array([0.07, 0.009, 0.15]) * rng.uniform(0.9, 1.15) if kind == "phone"
+                    else np.array([rng.uniform(0.05, 0.15), rng.uniform(0.03, 0.2), rng.uniform(0.05, 0.15)]))
+            radius = 0.5 * float(np.hypot(size[0], size[2]))
+            position = _free_spot(rng, surface, rot, radius, placed)
+            if position is None or len(b.boxes) >= N_BOXES:
+                continue
+            material = dark_or_light() if kind == "phone" else sample_material(rng, b.photos, "object")
+            b.box(position + np.array([0, height + size[1] / 2, 0]), size, yaw=rng.uniform(0, 2 * np.pi), texture=material,
+                  tile=float(max(size[0], size[2])))
+            placed.append((position[[0, 2]], radius))
+        made += 1
+    return made
+
+
+def _clutter(b: _Builder, surface, count: int, placed: Sequence = ()) -> int:
     """Free objects resting on one surface, not overlapping: on raised surfaces papers, keyboards and books
     (`_flat_thing`), scanned meshes at their real size (when a mesh library is given), boxes, spheres, cylinders,
-    tori and blobs."""
+    tori and blobs; clear of the `placed` (centre, radius) footprints already there."""
     rng = b.rng
     (cx, cz), (hx, hz), yaw, height = surface
     rot = _yaw_matrix(yaw)
-    placed, made = [], 0
+    placed, made = list(placed), 0
     for _ in range(count * 3):
         if made >= count or len(b.blobs) >= N_BLOBS and len(b.boxes) >= N_BOXES - 1:
             break
@@ -449,10 +518,12 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
                 else:
                     b.footprints.append((x, z, radius))
                 break
-    objects = 0
-    for surface in b.surfaces:
+    # v13: what a desk in use holds, from a stream of its own (scenes without a desk stay v12's)
+    desk_rng = np.random.default_rng([int(seed), int(index), 13])
+    objects = sum(_desk_set(b, surface, monitor, desk_rng) for surface, monitor in b.desks)
+    for k, surface in enumerate(b.surfaces):
         if rng.random() < 0.9:
-            objects += _clutter(b, surface, int(rng.integers(3, 14)))
+            objects += _clutter(b, surface, int(rng.integers(3, 14)), b.taken.get(k, ()))
     floor = ((0.0, 0.0), (width / 2 - 0.2, depth / 2 - 0.2), 0.0, 0.0)
     objects += _clutter(b, floor, int(rng.integers(1, 10)))
     lights = _lights(rng, b, width, depth, height)
