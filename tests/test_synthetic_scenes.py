@@ -392,3 +392,36 @@ def test_camera_model_changes_colour_only_and_is_deterministic(train_dir):
     assert np.abs(apply_camera_model(rgb, np.random.default_rng(0), off).astype(int) - rgb).max() <= 1
     with pytest.raises(ValueError):
         apply_camera_model(rgb.astype(np.float32), np.random.default_rng(0))
+
+
+def test_desks_hold_a_keyboard_before_the_monitor_and_scenes_without_a_desk_are_v12s(monkeypatch):
+    """Generator v13 (branch): a desk in use holds a keyboard in front of its monitor, a mouse beside it and small
+    things, from a stream of their own; clutter keeps clear of them; a scene without a desk is v12's to the last
+    field (digests made by v12's code, commit a9e3921)."""
+    v12 = {3: "e32c2bfcce57477a", 5: "3ecc1ec3d18eae87", 7: "166fd536b2e8ce21", 10: "6ce8b50b3437b3f4"}
+    builders = []
+
+    class Recorded(_Builder):
+        def __init__(self, *args):
+            super().__init__(*args)
+            builders.append(self)
+
+    monkeypatch.setattr(scenes, "_Builder", Recorded)
+    for index, expected in v12.items():
+        assert _scene_digest(sample_scene(8, index, photos=2845)).hexdigest()[:16] == expected, index
+        assert builders[-1].desks == []
+    keyboards = 0
+    for index in range(40):
+        scene = sample_scene(8, index, photos=2845)
+        b = builders[-1]
+        for surface_index, monitor in b.desks:
+            (cx, cz), (hx, hz), yaw, height = b.surfaces[surface_index]
+            rot = scenes._yaw_matrix(yaw)
+            for box in scene.boxes:
+                if box.material.kind == "print" and box.material.pattern == "keys":
+                    local = rot.T @ (box.centre - np.array([cx, 0.0, cz]))
+                    on_desk = abs(box.centre[1] - box.size[1] / 2 - height) < 1e-4 and abs(local[0]) <= hx and abs(local[2]) <= hz
+                    if on_desk and monitor is not None and local[2] < 0:  # the back half: the desk set's keyboard
+                        keyboards += 1
+                        assert abs(local[0] - monitor) <= 0.05 + 1e-6 or abs(abs(local[0]) - (hx - box.size[0] / 2)) < 1e-4
+    assert keyboards >= 5

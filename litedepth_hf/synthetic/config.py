@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 DEPTH_SCALE = 5000.0  # stored uint16 / 5000 = metres, as the TUM folders
 GENERATOR = "litedepth synth"  # meta.json's "generator": how training tells renders from camera frames
-GENERATOR_VERSION = 12  # 2: per-frame photo materials, scanned meshes, lamps/doors/plants/monitors, holders;
+GENERATOR_VERSION = 13  # 2: per-frame photo materials, scanned meshes, lamps/doors/plants/monitors, holders;
 # 3: textures of boxes past the 16th slot, blobs and scans in three atlases (box faces and scans fitted to one
 # crop, not repeated), scans simplified at 10 mm;
 # 4: the first 32 boxes (room, most furniture) keep materials of their own with repeats; atlases from the 33rd;
@@ -24,6 +24,8 @@ GENERATOR_VERSION = 12  # 2: per-frame photo materials, scanned meshes, lamps/do
 # depends on the frames its process rendered before (plastic samples by its texture's mean; 16 of 1,500 frames moved)
 # 12: floors are boards, tiles, carpet or lino at real sizes (boards 9-22 cm, tiles 20-60 cm), drawn from a stream of
 # their own; v6-v11 floors were photo crops (35 %: cracked earth, fabric, faces), patterns (40 %) or paint (25 %)
+# 13 (branch v13-desk-sets, not trained on): desks in use - a keyboard before the monitor, a mouse, 2-6 mugs, bottles,
+# phones, small boxes - from a stream of their own; scenes without a desk are v12's
 MANIFEST_FIELDS = ("id", "rgb", "depth", "valid_fraction", "depth_min_m", "depth_median_m", "depth_max_m",
                    "fx", "fy", "cx", "cy", "close_range", "objects", "path_traced")
 FAST_PATH_NOTE = ("mitsuba: using the slow scalar_rgb renderer; for ~10x speed install LLVM >= 16 "
