@@ -142,6 +142,8 @@ def test_rooms_that_are_not_halls_are_generator_v8s_rooms_but_for_their_floors()
     for index, expected in v8.items():
         hall = scenes.hall(8, index) is not None
         digest = _scene_digest(_without_floor(sample_scene(8, index, photos=2845))).hexdigest()[:16]
+        if index in (0, 2, 11):  # v13: these hold a desk, now with its desk set
+            continue
         assert (digest != expected) if hall else (digest == expected), index
 
 
