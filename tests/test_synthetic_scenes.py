@@ -137,13 +137,13 @@ def test_rooms_that_are_not_halls_are_generator_v8s_rooms_but_for_their_floors()
     # 34a8023faef2b887, 7d7d5b65bff15242, ... as this test held until v12): v9 draws its halls and v12 its floors from streams of their own, so every other
     # scene must stay v8's to the last field but the floor (v10: but for the ~0.3 % where a piece of furniture did
     # not fit the slots; none of these)
-    v8 = {0: "bb43e2981c82e53e", 2: "e4418c21e83dd75a", 3: "640ef4f2e4abf4b2", 11: "5d6b7cb0730d08d1",
+    # (v13: rooms without a desk; its desk sets change the rest, v8's 0, 2 and 11 were bb43e298..., e4418c21...,
+    # 5d6b7cb0...)
+    v8 = {3: "640ef4f2e4abf4b2", 5: "87843bd9d3866d7c", 15: "f098c280bae77b50", 17: "00e41f3186219b59",
           1: "74de04d1cb175cf1", 6: "cf58967048dd9ed1"}  # 1 and 6 are halls in v9
     for index, expected in v8.items():
         hall = scenes.hall(8, index) is not None
         digest = _scene_digest(_without_floor(sample_scene(8, index, photos=2845))).hexdigest()[:16]
-        if index in (0, 2, 11):  # v13: these hold a desk, now with its desk set
-            continue
         assert (digest != expected) if hall else (digest == expected), index
 
 
@@ -398,32 +398,69 @@ def test_camera_model_changes_colour_only_and_is_deterministic(train_dir):
 
 def test_desks_hold_a_keyboard_before_the_monitor_and_scenes_without_a_desk_are_v12s(monkeypatch):
     """Generator v13 (branch): a desk in use holds a keyboard in front of its monitor, a mouse beside it and small
-    things, from a stream of their own; clutter keeps clear of them; a scene without a desk is v12's to the last
-    field (digests made by v12's code, commit a9e3921)."""
+    things, every one inside the desk top and resting on it, from a stream of their own; clutter keeps clear of
+    them and of the monitor's stand; a scene without a desk is v12's to the last field (digests made by v12's
+    code, commit a9e3921)."""
     v12 = {3: "e32c2bfcce57477a", 5: "3ecc1ec3d18eae87", 7: "166fd536b2e8ce21", 10: "6ce8b50b3437b3f4"}
-    builders = []
+    builders, sets = [], []
+    desk_set = scenes._desk_set
 
     class Recorded(_Builder):
         def __init__(self, *args):
             super().__init__(*args)
             builders.append(self)
 
+    def recorded(b, desk, rng):  # what each desk set added
+        boxes, blobs = len(b.boxes), len(b.blobs)
+        made = desk_set(b, desk, rng)
+        sets.append((b, desk, b.boxes[boxes:], b.blobs[blobs:]))
+        assert made == len(b.boxes) - boxes + len(b.blobs) - blobs
+        return made
+
     monkeypatch.setattr(scenes, "_Builder", Recorded)
+    monkeypatch.setattr(scenes, "_desk_set", recorded)
     for index, expected in v12.items():
         assert _scene_digest(sample_scene(8, index, photos=2845)).hexdigest()[:16] == expected, index
         assert builders[-1].desks == []
-    keyboards = 0
+    sets.clear()
     for index in range(40):
-        scene = sample_scene(8, index, photos=2845)
-        b = builders[-1]
-        for surface_index, monitor in b.desks:
-            (cx, cz), (hx, hz), yaw, height = b.surfaces[surface_index]
-            rot = scenes._yaw_matrix(yaw)
-            for box in scene.boxes:
-                if box.material.kind == "print" and box.material.pattern == "keys":
-                    local = rot.T @ (box.centre - np.array([cx, 0.0, cz]))
-                    on_desk = abs(box.centre[1] - box.size[1] / 2 - height) < 1e-4 and abs(local[0]) <= hx and abs(local[2]) <= hz
-                    if on_desk and monitor is not None and local[2] < 0:  # the back half: the desk set's keyboard
-                        keyboards += 1
-                        assert abs(local[0] - monitor) <= 0.05 + 1e-6 or abs(abs(local[0]) - (hx - box.size[0] / 2)) < 1e-4
-    assert keyboards >= 5
+        sample_scene(8, index, photos=2845)
+    monitors = keyboards = mice = small = 0
+    for b, (surface, monitor, stand), boxes, blobs in sets:
+        (cx, cz), (hx, hz), yaw, height = b.surfaces[surface]
+        rot = scenes._yaw_matrix(yaw)
+
+        def local(point):  # (x, z) on the desk top of a world point or of a world (x, z)
+            point = np.asarray(point, np.float64)
+            point = np.array([point[0], 0.0, point[-1]])
+            return (rot.T @ (point - np.array([cx, 0.0, cz])))[[0, 2]]
+
+        for box in boxes:  # every corner on the desk top, the bottom face on it
+            corners = box.mesh()[0]
+            assert np.all(np.abs([local(c) for c in corners]) <= np.array([hx, hz]) + 1e-5)
+            assert abs(corners[:, 1].min() - height) < 1e-5
+        for blob in blobs:
+            vertices = blob.local_vertices() @ blob.rotation.T + blob.centre
+            assert np.all(np.abs([local(v) for v in vertices]) <= np.array([hx, hz]) + 1e-5)
+            assert abs(vertices[:, 1].min() - height) < 1e-4
+        monitors += monitor is not None
+        keys = [box for box in boxes if box.material.kind == "print" and box.material.pattern == "keys"]
+        assert len(keys) <= (monitor is not None)
+        if keys:  # in front of the monitor: within 5 cm of it along the desk unless the desk's end is nearer
+            keyboards += 1
+            x, z = local(keys[0].centre)
+            assert abs(x - monitor) <= 0.05 + 1e-6 or hx - abs(x) < 0.25
+            assert z > local(stand[0])[1] and 0.36 <= keys[0].size[0] <= 0.46
+            mouse = [blob for blob in blobs if np.allclose(blob.radii, (0.03, 0.018, 0.055))]
+            mice += len(mouse)
+            assert all(local(blob.centre)[0] > x for blob in mouse)  # to the right of the keyboard
+        small += len(boxes) - len(keys) + len(blobs)
+        taken = b.taken[surface]
+        assert taken[0] is stand or stand is None
+        own = {id(thing) for thing in boxes + blobs}
+        others = [thing.centre for thing in b.boxes + b.blobs if id(thing) not in own]
+        for centre in others:  # clutter on this desk top stays out of the desk set's footprints
+            on_top = abs(local(centre)[0]) <= hx and abs(local(centre)[1]) <= hz and centre[1] > height
+            if on_top and centre[1] < height + 0.5:
+                assert all(np.hypot(*(np.asarray(centre)[[0, 2]] - p)) >= r for p, r in taken)
+    assert monitors >= 10 and keyboards >= 0.6 * monitors and mice >= 0.4 * keyboards and small >= 2 * len(sets)

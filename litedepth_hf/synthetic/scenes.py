@@ -54,7 +54,9 @@ class _Builder:
         self.surfaces = []  # (centre xz, half sizes along the box axes, yaw, height): where clutter goes
         self.room_boxes = 0  # boxes of the room's shell, which come first
         self.refused = 0  # blobs asked for when all `N_BLOBS` slots were taken
-        self.desks = []  # (index of the desk's surface, monitor's x along the desk or None): v13's desk sets go there
+        # (index of the desk's surface, monitor's x along it or None, its stand's (xz, radius) footprint or None):
+        # where v13's desk sets go
+        self.desks = []
         self.taken = {}  # surface index -> footprints already placed on it (desk sets), which clutter keeps clear of
 
     def mark(self) -> tuple:
@@ -190,7 +192,11 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
         offset = rot @ np.array([sx * scale, 0, sz * scale], np.float32)
         b.surfaces.append((centre[[0, 2]] + offset[[0, 2]], (hx * scale, hz * scale), yaw, height * scale))
     if kind == "desk":
-        b.desks.append((len(b.surfaces) - 1, None if monitor is None else monitor * scale))
+        stand = None
+        if monitor is not None:  # the stand's base (0.22 x 0.16 m) reaches 2 cm onto the surface: keep clear of it
+            base = rot @ np.array([monitor, 0, -d / 2 + 0.14], np.float32) * scale + centre
+            stand = (base[[0, 2]], float(np.hypot(0.11, 0.08)) * scale)
+        b.desks.append((len(b.surfaces) - 1, None if monitor is None else monitor * scale, stand))
 
 
 FURNITURE = ("table", "desk", "chair", "shelf", "cabinet", "bed", "sofa", "plant", "lamp")
@@ -266,40 +272,52 @@ def _flat_thing(b: _Builder, surface, rot: np.ndarray, placed: list) -> bool:
     return True
 
 
-def _desk_set(b: _Builder, index: int, monitor: Optional[float], rng) -> int:
+def _desk_set(b: _Builder, desk: tuple, rng) -> int:
     """What a desk in use holds (generator v13): a keyboard in front of its monitor and a mouse beside it, then
-    2-6 small things (mugs, bottles, phones, small boxes), all at real sizes, drawn from `rng` (a stream of their
-    own). Their footprints go to `b.taken[index]`, so the clutter placed after keeps clear; returns how many."""
+    2-6 small things (mugs, bottles, phones, small boxes), all at real sizes and inside the desk top however they
+    are turned, drawn from `rng` (a stream of their own). Their footprints and the monitor stand's go to
+    `b.taken[surface index]`, so the clutter placed after keeps clear; returns how many things were placed."""
+    index, monitor, stand = desk
     surface = b.surfaces[index]
     (cx, cz), (hx, hz), yaw, height = surface
     rot = _yaw_matrix(yaw)
-    placed = b.taken.setdefault(index, [])
+    placed = b.taken.setdefault(index, [] if stand is None else [stand])
     made = 0
 
     def world(local_x: float, local_z: float) -> np.ndarray:
         return rot @ np.array([local_x, 0.0, local_z]) + np.array([cx, 0.0, cz])
 
+    def extents(half_x: float, half_z: float, turn: float) -> tuple:
+        """Half extents along the desk's axes of a rectangle turned by `turn` on it."""
+        c, s = np.cos(turn), abs(np.sin(turn))
+        return half_x * c + half_z * s, half_x * s + half_z * c
+
     def dark_or_light() -> Material:
-        return Material("flat", 0, np.full(3, rng.uniform(0.01, 0.05) if rng.random() < 0.7 else rng.uniform(0.5, 0.8), np.float32))
+        value = rng.uniform(0.01, 0.05) if rng.random() < 0.7 else rng.uniform(0.5, 0.8)
+        return Material("flat", 0, np.full(3, value, np.float32))
 
     if monitor is not None and rng.random() < 0.8 and len(b.boxes) < N_BOXES:
         size = np.array([rng.uniform(0.36, 0.46), rng.uniform(0.02, 0.035), rng.uniform(0.12, 0.16)])
-        x = float(np.clip(monitor + rng.uniform(-0.05, 0.05), -hx + size[0] / 2, hx - size[0] / 2))
-        z = -hz + rng.uniform(0.05, 0.2) + size[2] / 2  # the surface's back edge is a little in front of the monitor
-        if hx >= size[0] / 2 and z + size[2] / 2 <= hz:
-            turn = rng.uniform(-0.15, 0.15)
+        turn = rng.uniform(-0.15, 0.15)
+        ex, ez = extents(size[0] / 2, size[2] / 2, turn)
+        x = float(np.clip(monitor + rng.uniform(-0.05, 0.05), -hx + ex, hx - ex))
+        z = -hz + rng.uniform(0.05, 0.2) + ez  # the surface's back edge is a little in front of the monitor
+        if hx >= ex and z + ez <= hz:
             keys = Material("print", int(rng.integers(2**31)), np.ones(3, np.float32), pattern="keys")
             position = world(x, z)
             b.box(position + np.array([0, height + size[1] / 2, 0]), size, texture=keys, tile=float(size[0]),
                   rotation=rot @ _yaw_matrix(turn))
-            placed.append((position[[0, 2]], 0.5 * float(np.hypot(size[0], size[2]))))
+            placed.append((position[[0, 2]], float(np.hypot(ex, ez))))
             made += 1
-            mouse_x = x + size[0] / 2 + rng.uniform(0.08, 0.15)
-            if rng.random() < 0.7 and mouse_x + 0.04 <= hx and len(b.blobs) < N_BLOBS:
-                position = world(mouse_x, z + rng.uniform(-0.03, 0.03))
-                b.blob(position, (0.03, 0.018, 0.055), (1.0, 1.0), rot @ _yaw_matrix(rng.uniform(-0.3, 0.3)),
+            mouse_turn = rng.uniform(-0.3, 0.3)
+            mx, mz = extents(0.03, 0.055, mouse_turn)
+            mouse_x = x + ex + rng.uniform(0.05, 0.12) + mx
+            mouse_z = z + rng.uniform(-0.03, 0.03)
+            if rng.random() < 0.7 and mouse_x + mx <= hx and abs(mouse_z) + mz <= hz and len(b.blobs) < N_BLOBS:
+                position = world(mouse_x, mouse_z)
+                b.blob(position, (0.03, 0.018, 0.055), (1.0, 1.0), rot @ _yaw_matrix(mouse_turn),
                        material=dark_or_light(), rest_on=height)
-                placed.append((position[[0, 2]], 0.06))
+                placed.append((position[[0, 2]], float(np.hypot(mx, mz))))
                 made += 1
     for _ in range(int(rng.integers(2, 7))):
         kind = str(rng.choice(["mug", "bottle", "phone", "box"], p=[0.35, 0.2, 0.15, 0.3]))
@@ -320,8 +338,8 @@ def _desk_set(b: _Builder, index: int, monitor: Optional[float], rng) -> int:
             if position is None or len(b.boxes) >= N_BOXES:
                 continue
             material = dark_or_light() if kind == "phone" else sample_material(rng, b.photos, "object")
-            b.box(position + np.array([0, height + size[1] / 2, 0]), size, yaw=rng.uniform(0, 2 * np.pi), texture=material,
-                  tile=float(max(size[0], size[2])))
+            b.box(position + np.array([0, height + size[1] / 2, 0]), size, yaw=rng.uniform(0, 2 * np.pi),
+                  texture=material, tile=float(max(size[0], size[2])))
             placed.append((position[[0, 2]], radius))
         made += 1
     return made
@@ -520,7 +538,7 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
                 break
     # v13: what a desk in use holds, from a stream of its own (scenes without a desk stay v12's)
     desk_rng = np.random.default_rng([int(seed), int(index), 13])
-    objects = sum(_desk_set(b, surface, monitor, desk_rng) for surface, monitor in b.desks)
+    objects = sum(_desk_set(b, desk, desk_rng) for desk in b.desks)
     for k, surface in enumerate(b.surfaces):
         if rng.random() < 0.9:
             objects += _clutter(b, surface, int(rng.integers(3, 14)), b.taken.get(k, ()))
