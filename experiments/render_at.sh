@@ -7,6 +7,7 @@
 #   v9: c4d64e3 (the 12,000 frames of seed 8 with halls: the halls' run, docs/training.md)
 #   v10: c3e5bad (the 12,000 frames of seed 8, halls without floating clutter: the v10 run, docs/training.md)
 #   v12: a9e3921 (the 12,000 frames of seed 8, v10's scenes on floors at real sizes: the v12 run, docs/training.md)
+#   v13: 889da4b (the 12,000 frames of seed 8, v12 with desk sets: the v13 run, docs/training.md)
 # The commit is checked out once as a git worktree in the cache and its package runs from there, with this
 # environment's dependencies; paths in the arguments are taken relative to the repository root.
 # Usage: bash experiments/render_at.sh COMMIT litedepth-synth-arguments...

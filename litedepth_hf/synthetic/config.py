@@ -24,8 +24,8 @@ GENERATOR_VERSION = 13  # 2: per-frame photo materials, scanned meshes, lamps/do
 # depends on the frames its process rendered before (plastic samples by its texture's mean; 16 of 1,500 frames moved)
 # 12: floors are boards, tiles, carpet or lino at real sizes (boards 9-22 cm, tiles 20-60 cm), drawn from a stream of
 # their own; v6-v11 floors were photo crops (35 %: cracked earth, fabric, faces), patterns (40 %) or paint (25 %)
-# 13 (branch v13-desk-sets, not trained on): desks in use - a keyboard before the monitor, a mouse, 2-6 mugs, bottles,
-# phones, small boxes - from a stream of their own; scenes without a desk are v12's
+# 13: desks in use - a keyboard before the monitor, a mouse, 2-6 mugs, bottles, phones, small boxes at real sizes -
+# from a stream of their own; scenes without a desk are v12's, those with one differ beyond the desk too
 MANIFEST_FIELDS = ("id", "rgb", "depth", "valid_fraction", "depth_min_m", "depth_median_m", "depth_max_m",
                    "fx", "fy", "cx", "cy", "close_range", "objects", "path_traced")
 FAST_PATH_NOTE = ("mitsuba: using the slow scalar_rgb renderer; for ~10x speed install LLVM >= 16 "
