@@ -7,7 +7,9 @@
 #   3. train the shipped recipe (--recipe litedepth-synth) from scratch on them alone, stopped at step 12,800 of its
 #      14,000-step schedule (as the default was), checkpoints every 800 steps; resumes from the last checkpoint
 #      when the run folder holds one,
-#   4. score the step-12,800 weights beside the default on the dev folders, then on tum_fr1_rpy.
+#   4. score the step-12,800 weights beside the default on the dev folders, then on tum_fr1_rpy,
+#   5. score the last five checkpoints (9,600-12,800) on the dev folders and print their mean (scripts/score_run.py;
+#      from 2026-12-07 the rules compare these means: one end point is too noisy, docs/training.md).
 # Usage: bash experiments/renders_run.sh [--no-photos] [--no-meshes] COMMIT SEED NAME [RUN_FOLDER [TRAINING ARGUMENTS ...]]
 #   (arguments after the run folder go to scripts/train.py after the recipe's, so they win: an ablation;
 #   --no-photos / --no-meshes render without ../shared/data/textures_photos / meshes: procedural materials,
@@ -45,5 +47,6 @@ python scripts/train.py --recipe litedepth-synth --train_data "$RENDERS-120x160"
 python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"
 python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth \
     --data ../shared/data/tum_fr1_rpy --out "$OUT/dev_eval_rpy"
+python scripts/score_run.py "$OUT" --last 5
 exit
 }
