@@ -26,6 +26,17 @@ from .losses import LiteDepthLoss
 LOSS_STATE_FILE = "loss_state.safetensors"
 
 
+def run_checkpoints(run) -> list:
+    """[(step, folder)] of the Trainer's `checkpoint-STEP` folders in `run` that hold weights, by step (not by name:
+    checkpoint-800 comes before checkpoint-1600)."""
+    found = []
+    for folder in Path(run).glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = folder.name[len(PREFIX_CHECKPOINT_DIR) + 1:]
+        if step.isdigit() and (folder / "model.safetensors").is_file():
+            found.append((int(step), folder))
+    return sorted(found)
+
+
 def eval_sample(rgb: np.ndarray, depth: np.ndarray, intrinsics=None, input_size=(128, 160),
                 mean=(0.5,) * 3, std=(0.5,) * 3) -> dict:
     """Whole frame, no randomness: what inference sees, with the full-resolution GT."""

@@ -1,20 +1,22 @@
 #!/usr/bin/env python
 """Average the weights of a run's last Trainer checkpoints into one model folder.
 
-Why: one run's final weights carry the noise of its last few hundred steps; the mean of checkpoints taken while
-the learning rate is already low (the last three of a 410k-sample run: steps 11,200-12,800 of the 14,000-step
-schedule) is a flatter point of the same basin, and it costs no training. BatchNorm's running statistics are
-averaged like the weights (the checkpoints are close, so their statistics are too); integer buffers
-(`num_batches_tracked`) are the last checkpoint's. The folder written is a complete model folder - the run's
-config, image processor, remote code, training curves and training_run.json (which gains `averaged_checkpoints`) -
-so `scripts/evaluate_dev.py --model` and `experiments/promote_default.sh` take it as they take a run.
+Why: one run's final weights carry the noise of its last few hundred steps. The hope is that the mean of
+checkpoints taken while the learning rate is already low (the last three of a 410k-sample run: steps 11,200-12,800
+of the 14,000-step schedule) lands on a flatter point of the same basin, at no training cost; measured on four runs
+(docs/training.md, "the mean of a run's last three checkpoints") it helped three and hurt the default's, so the
+recipe does not use it. BatchNorm's running statistics are averaged like the weights (the checkpoints are close,
+so their statistics are too); integer buffers (`num_batches_tracked`) are the last checkpoint's. The folder
+written is a complete model folder - the run's config, image processor, remote code, training curves and
+training_run.json (which gains `averaged_checkpoints`) - so `scripts/evaluate_dev.py --model` and
+`experiments/promote_default.sh` take it as they take a run.
 
-  python scripts/average_checkpoints.py ~/.cache/litedepth/runs/v6v10-mix --last 3 --out ~/.cache/litedepth/runs/v6v10-mix-avg3
+  python scripts/average_checkpoints.py ~/.cache/litedepth/runs/v6v10-mix --last 3 \
+      --out ~/.cache/litedepth/runs/v6v10-mix-avg3
 """
 
 import argparse
 import json
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -22,23 +24,26 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from litedepth_cli import quiet_import_noise
+
+quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
+from litedepth_hf.training import run_checkpoints  # noqa: E402
+
 COPIED = ("config.json", "preprocessor_config.json", "training_curves.png", "configuration_litedepth.py",
           "modeling_litedepth.py", "image_processing_litedepth.py")
 
 
 def checkpoints(run: Path, last: int, until=None) -> list:
     """The last `last` `checkpoint-STEP` folders of `run` up to step `until` (all steps when None), oldest first."""
-    found = sorted((int(m.group(1)), p) for p in run.glob("checkpoint-*")
-                   if (m := re.fullmatch(r"checkpoint-(\d+)", p.name)) and (p / "model.safetensors").is_file())
-    found = [(step, path) for step, path in found if until is None or step <= until]
+    found = [(step, path) for step, path in run_checkpoints(run) if until is None or step <= until]
     if len(found) < last:
-        raise ValueError(f"{run} holds {len(found)} checkpoints with weights{'' if until is None else f' up to step {until}'}; "
-                         f"--last {last} needs {last}")
+        upto = "" if until is None else f" up to step {until}"
+        raise ValueError(f"{run} holds {len(found)} checkpoints with weights{upto}; --last {last} needs {last}")
     return found[-last:]
 
 
 def average_state(paths: list) -> dict:
-    """The element-wise mean of floating tensors over the weight files (float64 sums); other tensors from the last."""
+    """The element-wise mean of floating tensors over the weight files (in float64); other tensors from the last."""
     states = [load_file(str(path)) for path in paths]
     keys = set(states[0])
     for path, state in zip(paths[1:], states[1:]):
@@ -62,8 +67,9 @@ def main(argv=None) -> int:
             raise FileExistsError(f"{args.out} exists: choose another --out or remove it first")
         picked = checkpoints(args.run, args.last, args.until)
         state = average_state([path / "model.safetensors" for _, path in picked])
-        source = picked[-1][1]  # config and processor as trained; the run folder's copies are the same files
-        record = json.loads((args.run / "training_run.json").read_text()) if (args.run / "training_run.json").is_file() else {}
+        source = picked[-1][1]  # where the run folder lacks a file (a run still training), its last checkpoint's
+        run_record = args.run / "training_run.json"
+        record = json.loads(run_record.read_text()) if run_record.is_file() else {}
         args.out.mkdir(parents=True)
         for name in COPIED:
             for folder in (args.run, source):

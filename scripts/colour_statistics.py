@@ -3,7 +3,8 @@
 
 Why: "do the renders look like the real rooms?" needs a measure as well as eyes. For random frames of each
 folder, at 120x160: HSV saturation (mean, and the share of pixels above 0.5), the sRGB mean, the standard
-deviation of grey (global contrast), the mean grey gradient (edges and texture) and the share of strong grey
+deviation of grey (global contrast), the share of near-black pixels (grey < 0.1: monitors, keyboards, deep
+shadow), the mean grey gradient (edges and texture) and the share of strong grey
 edges (gradient > 0.05) that lie on a depth edge (|grad log depth| > 0.08, +-1 pixel): how far edges in the image
 mean edges in the scene. (TUM's colour and depth are not perfectly registered, so a real folder's share is
 lower than its scenes' alone would give; compare renders with it for direction, not equality.) Compare renders against
@@ -30,7 +31,8 @@ quiet_import_noise()  # before the library's import pulls in transformers (and t
 from litedepth_hf.data import example_arrays, is_rendered, load_manifest_folder  # noqa: E402
 from litedepth_hf.synthetic.camera_model import apply_camera_model  # noqa: E402
 
-COLUMNS = ("saturation", "saturation > 0.5", "sRGB mean", "grey std", "grey gradient", "edges on depth edges")
+COLUMNS = ("saturation", "saturation > 0.5", "sRGB mean", "grey std", "grey < 0.1", "grey gradient",
+           "edges on depth edges")
 
 
 def _grow(mask: np.ndarray, pixels: int = 1) -> np.ndarray:
@@ -69,8 +71,8 @@ def colour_statistics(folder: Path, frames: int = 300, seed: int = 0, camera_mod
         grey = np.asarray(image, np.float32).mean(2) / 255
         gy, gx = np.gradient(grey)
         depth = np.asarray(Image.fromarray(depth).resize((160, 120), Image.NEAREST))
-        values.append((saturation.mean(), (saturation > 0.5).mean(), grey.mean(), grey.std(), np.hypot(gx, gy).mean(),
-                       edges_on_depth_edges(grey, depth)))
+        values.append((saturation.mean(), (saturation > 0.5).mean(), grey.mean(), grey.std(), (grey < 0.1).mean(),
+                       np.hypot(gx, gy).mean(), edges_on_depth_edges(grey, depth)))
     columns = np.array(values, np.float64).T
     return {name: float(c[np.isfinite(c)].mean()) if np.isfinite(c).any() else float("nan")
             for name, c in zip(COLUMNS, columns)}

@@ -41,7 +41,8 @@ def test_the_last_checkpoints_are_averaged_into_a_model_that_loads(tmp_path):
     tracked = [k for k in state if k.endswith("num_batches_tracked")]
     assert tracked and all(int(state[k]) == 3200 for k in tracked)  # integers: the last checkpoint's
     record = json.loads((out / "training_run.json").read_text())
-    assert record["averaged_checkpoints"]["steps"] == [1600, 2400, 3200] and record["script_args"]["stop_at_step"] == 3200
+    assert record["averaged_checkpoints"]["steps"] == [1600, 2400, 3200]
+    assert record["script_args"]["stop_at_step"] == 3200  # the run's record, kept
     model = LiteDepthForDepthEstimation.from_pretrained(out)  # a whole model folder
     assert torch.equal(model.state_dict()[weight], state[weight])
     LiteDepthImageProcessor.from_pretrained(out)

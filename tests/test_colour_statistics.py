@@ -15,7 +15,7 @@ from litedepth_hf.synthetic.config import GENERATOR
 def _rows(stdout: str) -> dict:
     """{folder: [values]} from the printed markdown table (a header, its rule, a row per folder)."""
     lines = stdout.splitlines()
-    assert lines[1] == "|---" * 7 + "|" and all(line.count("|") == 8 for line in lines)
+    assert lines[1] == "|---" * 8 + "|" and all(line.count("|") == 9 for line in lines)
     rows = [line.strip("|").split("|") for line in lines[2:]]
     return {cells[0].strip(): [c.strip() if c.strip() == "n/a" else float(c) for c in cells[1:]] for cells in rows}
 
@@ -38,11 +38,11 @@ def _folder(folder, meta: dict, rgb=None, depth=None):
 def test_flat_grey_has_no_colour_contrast_or_edges_and_real_frames_do(tmp_path, train_dir):
     flat = _folder(tmp_path / "flat", {})
     rows = _rows(conftest.run_script("colour_statistics", flat, train_dir, "--frames", "4").stdout)
-    saturation, saturated, mean, std, gradient, on_depth_edges = rows["flat"]
-    assert saturation == saturated == std == gradient == 0.0 and mean == pytest.approx(128 / 255, abs=0.002)
+    saturation, saturated, mean, std, dark, gradient, on_depth_edges = rows["flat"]
+    assert saturation == saturated == std == dark == gradient == 0.0 and mean == pytest.approx(128 / 255, abs=0.002)
     assert on_depth_edges == "n/a"  # no edges to place
-    saturation, saturated, mean, std, gradient, on_depth_edges = rows[train_dir.name]
-    assert 0.05 < saturation < 0.6 and 0.1 < mean < 0.9 and std > 0.1 and gradient > 0.01
+    saturation, saturated, mean, std, dark, gradient, on_depth_edges = rows[train_dir.name]
+    assert 0.05 < saturation < 0.6 and 0.1 < mean < 0.9 and std > 0.1 and 0.0 < dark < 0.5 and gradient > 0.01
     assert 0.02 < on_depth_edges < 0.6
 
 
@@ -55,7 +55,7 @@ def test_edges_count_on_depth_edges_only_where_the_scene_has_one(tmp_path):
     _folder(tmp_path / "object", {}, step, near_far)
     _folder(tmp_path / "painted", {}, step)
     rows = _rows(conftest.run_script("colour_statistics", tmp_path / "object", tmp_path / "painted").stdout)
-    assert rows["object"][5] == 1.0 and rows["painted"][5] == 0.0
+    assert rows["object"][6] == 1.0 and rows["painted"][6] == 0.0
 
 
 def test_a_folder_without_manifest_is_one_line(tmp_path):

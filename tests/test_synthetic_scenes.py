@@ -397,7 +397,7 @@ def test_camera_model_changes_colour_only_and_is_deterministic(train_dir):
 
 
 def test_desks_hold_a_keyboard_before_the_monitor_and_scenes_without_a_desk_are_v12s(monkeypatch):
-    """Generator v13 (branch): a desk in use holds a keyboard in front of its monitor, a mouse beside it and small
+    """Generator v13: a desk in use holds a keyboard in front of its monitor, a mouse beside it and small
     things, every one inside the desk top and resting on it, from a stream of their own; clutter keeps clear of
     them and of the monitor's stand; a scene without a desk is v12's to the last field (digests made by v12's
     code, commit a9e3921)."""
