@@ -50,6 +50,23 @@ def real_frame(train_dir):
     return image, depth
 
 
+def manifest_folder(folder: Path, rgb, depth, meta: dict = None, frames: int = 3) -> Path:
+    """`frames` copies of one RGB-D pair (uint8 (H, W, 3), uint16 depth at 5000 per metre) as a manifest folder."""
+    import json
+
+    from PIL import Image
+
+    (folder / "rgb").mkdir(parents=True)
+    lines = ["id,rgb,depth"]
+    for k in range(frames):
+        Image.fromarray(rgb).save(folder / "rgb" / f"{k}.png")
+        Image.fromarray(depth).save(folder / "rgb" / f"{k}_depth.png")
+        lines.append(f"{k},rgb/{k}.png,rgb/{k}_depth.png")
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    (folder / "meta.json").write_text(json.dumps({"depth_scale": 5000, **(meta or {})}))
+    return folder
+
+
 def run_script(name: str, *args, check: bool = True):
     """Run scripts/NAME.py as a user does (a new process, from the repository root); scripts are programs, not
     modules, so nothing imports them. Returns the CompletedProcess; `check` asserts a zero exit."""

@@ -2,12 +2,10 @@
 
 Not `core`: the script reads folders through the `datasets` loader, which the bare install lacks."""
 
-import json
 
 import conftest
 import numpy as np
 import pytest
-from PIL import Image
 
 from litedepth_hf.synthetic.config import GENERATOR
 
@@ -24,15 +22,7 @@ def _folder(folder, meta: dict, rgb=None, depth=None):
     """Three identical frames as a manifest folder: mid-grey and flat at 1 m unless given (120x160 arrays)."""
     rgb = np.full((120, 160, 3), 128, np.uint8) if rgb is None else rgb
     depth = np.full((120, 160), 5000, np.uint16) if depth is None else depth
-    (folder / "rgb").mkdir(parents=True)
-    lines = ["id,rgb,depth"]
-    for k in range(3):
-        Image.fromarray(rgb).save(folder / "rgb" / f"{k}.png")
-        Image.fromarray(depth).save(folder / "rgb" / f"{k}_depth.png")
-        lines.append(f"{k},rgb/{k}.png,rgb/{k}_depth.png")
-    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
-    (folder / "meta.json").write_text(json.dumps({"depth_scale": 5000, **meta}))
-    return folder
+    return conftest.manifest_folder(folder, rgb, depth, meta)
 
 
 def test_flat_grey_has_no_colour_contrast_or_edges_and_real_frames_do(tmp_path, train_dir):

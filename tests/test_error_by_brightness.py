@@ -2,13 +2,11 @@
 
 Not `core`: the script reads folders through the `datasets` loader, which the bare install lacks."""
 
-import json
 
 import conftest
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from litedepth_hf import DEFAULT_CHECKPOINT, LiteDepthForDepthEstimation, LiteDepthImageProcessor
 
@@ -32,15 +30,7 @@ def test_a_model_that_sees_one_flat_distance_is_off_exactly_where_the_scene_is_n
     rgb = np.full((120, 160, 3), 230, np.uint8)
     depth = np.full((120, 160), 5000, np.uint16)
     rgb[:, :40], depth[:, :40] = 10, 10000  # the dark quarter, twice as far
-    folder = tmp_path / "frames"
-    (folder / "rgb").mkdir(parents=True)
-    lines = ["id,rgb,depth"]
-    for k in range(2):
-        Image.fromarray(rgb).save(folder / "rgb" / f"{k}.png")
-        Image.fromarray(depth).save(folder / "rgb" / f"{k}_depth.png")
-        lines.append(f"{k},rgb/{k}.png,rgb/{k}_depth.png")
-    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
-    (folder / "meta.json").write_text(json.dumps({"depth_scale": 5000}))
+    folder = conftest.manifest_folder(tmp_path / "frames", rgb, depth, frames=2)
     rows = _rows(conftest.run_script("error_by_brightness", folder, "--model", tmp_path / "flat").stdout)
     frames, bias, share = rows["frames", "dark (< 0.1)"]
     assert frames == 2 and bias == pytest.approx(-np.log(2), abs=0.02) and share == 1.0
