@@ -54,9 +54,9 @@ def scored(run: Path, checkpoint: Path) -> dict:
         raise ValueError(f"{metrics} holds no result for {folder} (only {', '.join(record['results'])})")
     label = names[0]
     row = {"overall": record["results"][label]["si_rmse"], "median_scale": record["results"][label]["median_scale"]}
-    for folder, values in record["folders"].items():
-        if Path(folder).name in FOLDERS:
-            row[Path(folder).name] = values["results"][label]["si_rmse"]
+    for data, values in record["folders"].items():
+        if Path(data).name in FOLDERS:
+            row[Path(data).name] = values["results"][label]["si_rmse"]
     return row
 
 
