@@ -464,3 +464,94 @@ def test_desks_hold_a_keyboard_before_the_monitor_and_scenes_without_a_desk_are_
             if on_top and centre[1] < height + 0.5:
                 assert all(np.hypot(*(np.asarray(centre)[[0, 2]] - p)) >= r for p, r in taken)
     assert monitors >= 10 and keyboards >= 0.6 * monitors and mice >= 0.4 * keyboards and small >= 2 * len(sets)
+
+
+def test_desks_at_work_dark_and_doubled_monitors_and_the_view_of_the_person_at_the_desk(monkeypatch):
+    """Generator v14: every monitor near-black, some doubled beside the first inside the desk's width with their
+    stand kept clear, and a share of the scenes with a monitor seen from in front of that desk with the screen in
+    view; a scene without a monitor is v13's to the last field (digests made by v13's code, commit 0a8eb90)."""
+    v13 = {0: "8eb04ee30356f2c6", 2: "d4229a2b05c29a96", 3: "e32c2bfcce57477a", 9: "bb7e96373e88de0e"}
+    builders, views = [], []
+    desk_view = scenes._desk_view
+
+    class Recorded(_Builder):
+        def __init__(self, *args):
+            super().__init__(*args)
+            builders.append(self)
+
+    def recorded(b, rng, camera, *room):
+        view = desk_view(b, rng, camera, *room)
+        views.append((b, camera, view))
+        return view
+
+    monkeypatch.setattr(scenes, "_Builder", Recorded)
+    monkeypatch.setattr(scenes, "_desk_view", recorded)
+    for index, expected in v13.items():
+        assert _scene_digest(sample_scene(8, index, photos=2845)).hexdigest()[:16] == expected, index
+        assert all(screen is None for screen in builders[-1].screens)
+    views.clear()
+    doubled = seen = with_monitor = 0
+    for index in range(80):
+        scene = sample_scene(8, index, photos=2845)
+        b, v13_camera, view = views[-1]
+        assert len(b.screens) == len(b.desks)
+        for (surface, monitor, stand), screen in zip(b.desks, b.screens):
+            assert (screen is None) == (monitor is None)
+            if screen is None:
+                continue
+            (cx, cz), (hx, hz), yaw, top = b.surfaces[surface]
+            rot = scenes._yaw_matrix(yaw)
+            parts = b.boxes[screen:screen + 3]
+            for box in parts:  # screen, stand and base near-black
+                assert box.material.kind == "flat" and np.all((0.002 <= box.material.tint) & (box.material.tint <= 0.012))
+            copies = [box for box in b.boxes if box is not parts[0] and np.allclose(box.size, parts[0].size)
+                      and box.material is parts[0].material]
+            assert len(copies) <= 1
+            for copy in copies:  # beside the first, same height and depth, apart, inside the desk's width
+                doubled += 1
+                shift = (rot.T @ (copy.centre - parts[0].centre))
+                assert abs(shift[1]) < 1e-6 and abs(shift[2]) < 1e-6
+                assert parts[0].size[0] + 0.02 - 1e-6 <= abs(shift[0]) <= parts[0].size[0] + 0.1 + 1e-6
+                assert abs(monitor + shift[0]) + parts[0].size[0] / 2 <= hx + 1e-6
+                assert len(b.taken[surface]) >= 2 and b.taken[surface][0] is stand
+            with_monitor += 1
+        assert (view is not None) <= (with_monitor > 0)
+        if view is None:
+            assert scene.camera is v13_camera
+            continue
+        seen += 1
+        assert scene.camera is view and not scene.close_range
+        assert view.hfov_deg == v13_camera.hfov_deg and view.principal_offset == v13_camera.principal_offset
+        assert 1.0 <= view.origin[1] <= 1.7
+        right, down, forward = view.rotation.T
+        assert abs(np.degrees(np.arcsin(np.clip(right[1], -1, 1)))) <= 30 + 1e-6  # roll
+        # the screen of one desk with a monitor projects into the frame, in front of the camera
+        k = view.intrinsics(240, 320)
+        visible = False
+        for (surface, monitor, _), screen in zip(b.desks, b.screens):
+            if screen is None:
+                continue
+            local = view.rotation.T @ (b.boxes[screen].centre - view.origin)
+            if local[2] > 0:
+                u, v = k["fx"] * local[0] / local[2] + k["cx"], k["fy"] * local[1] / local[2] + k["cy"]
+                visible |= bool(0 <= u < 320 and 0 <= v < 240 and local[2] < 2.0)
+        assert visible
+    monitor_scenes = sum(any(screen is not None for screen in b.screens) for b, _, _ in views)
+    assert doubled >= 3 and 0.2 * monitor_scenes <= seen <= 0.6 * monitor_scenes
+
+
+def test_exposure_meters_on_surfaces_that_are_not_near_black():
+    """Generator v14: a near-black screen filling half the view stays near-black (the meter reads the rest); when
+    near-black surfaces fill more than four fifths, the meter reads every pixel, as before."""
+    from litedepth_hf.synthetic.render import METERED_GAIN, expose
+
+    albedo = np.full((10, 20, 3), 0.5, np.float32)
+    albedo[:, :10] = 0.006  # a screen on the left half
+    linear = albedo * 0.4  # the same light everywhere
+    rgb = expose(linear, albedo, 50.0, 0.2)
+    bright = 0.2 * METERED_GAIN  # the metered half lands on the target
+    assert abs(rgb[:, 10:].mean() / 255 - (1.055 * bright ** (1 / 2.4) - 0.055)) < 0.01
+    assert rgb[:, :10].mean() / 255 < 0.1
+    albedo[:, :17] = 0.006  # 85 % near-black: the meter reads every pixel, the screen is lifted toward the target
+    rgb = expose(albedo * 0.4, albedo, 50.0, 0.2)
+    assert rgb[:, :17].mean() / 255 > 0.4

@@ -43,6 +43,10 @@ LARGE_SLOTS = 16  # box slots with large textures: the room (~6-16 boxes); furni
 # box slots with a material of their own and mirrored repeats (the room, then most furniture: of ~21 boxes a scene
 # spans more than one repeat, 3 lie past slot 32); the rest share the atlases and are fitted to one tile
 OWN_SLOTS = 32
+METERED_ALBEDO = 0.03  # v14: exposure meters on surfaces at least this bright (linear albedo; near-black paint 0.002-0.02)
+# v14: metering on the brighter surfaces darkens frames (sRGB mean 0.49 -> 0.43 on 300 frames; the real training
+# frames 0.53): this gain gives it back
+METERED_GAIN = 1.3
 
 
 def llvm_library() -> Optional[str]:
@@ -371,12 +375,22 @@ class Renderer:
         if scene.white_balance:  # a camera's auto white balance: the lights' mean colour toward grey
             cast = np.mean(lights, axis=0) / max(float(np.mean(lights)), 1e-6)
             linear = linear / np.maximum(cast, 1e-3).astype(np.float32) ** scene.white_balance
-        luminance = linear @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-        level = float(np.percentile(luminance, scene.exposure_percentile))
-        linear = linear * (scene.exposure_target / max(level, 1e-6))
-        rgb = _BYTE_OF_LINEAR[np.clip(linear * (len(_BYTE_OF_LINEAR) - 1), 0, len(_BYTE_OF_LINEAR) - 1).astype(np.int32)]
+        rgb = expose(linear, albedo, scene.exposure_percentile, scene.exposure_target)
         z[z > self.config.max_depth_m] = 0.0
         return rgb, z
+
+
+def expose(linear: np.ndarray, albedo: np.ndarray, percentile: float, target: float) -> np.ndarray:
+    """sRGB bytes of a linear image exposed as an auto-exposing camera does: the `percentile` of luminance goes to
+    `target` (x `METERED_GAIN`). v14: the meter reads only surfaces of albedo >= `METERED_ALBEDO` when they are at
+    least a fifth of the frame, so a dark screen filling half the view stays dark, as in a real frame (v6-v13 read
+    every pixel and drew it mid-grey)."""
+    weights = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    luminance = linear @ weights
+    metered = (albedo @ weights) >= METERED_ALBEDO
+    level = float(np.percentile(luminance[metered] if metered.mean() >= 0.2 else luminance, percentile))
+    linear = linear * (target * METERED_GAIN / max(level, 1e-6))
+    return _BYTE_OF_LINEAR[np.clip(linear * (len(_BYTE_OF_LINEAR) - 1), 0, len(_BYTE_OF_LINEAR) - 1).astype(np.int32)]
 
 
 def denoise(radiance: np.ndarray, albedo: np.ndarray, depth: np.ndarray, radius: int = 2) -> np.ndarray:

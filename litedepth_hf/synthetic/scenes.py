@@ -57,18 +57,19 @@ class _Builder:
         # (index of the desk's surface, monitor's x along it or None, its stand's (xz, radius) footprint or None):
         # where v13's desk sets go
         self.desks = []
+        self.screens = []  # per desk, the index in `boxes` of its monitor's screen (the stand and base follow) or None
         self.taken = {}  # surface index -> footprints already placed on it (desk sets), which clutter keeps clear of
 
     def mark(self) -> tuple:
         """How much the scene holds now, for `undo`."""
         return (len(self.boxes), len(self.blobs), len(self.meshes), len(self.lamps), len(self.surfaces), self.refused,
-                len(self.desks))
+                len(self.desks), len(self.screens))
 
     def undo(self, mark: tuple):
         """Drop all that was added since `mark`: a piece of furniture that did not fit the render slots."""
-        boxes, blobs, meshes, lamps, surfaces, self.refused, desks = mark
+        boxes, blobs, meshes, lamps, surfaces, self.refused, desks, screens = mark
         del self.boxes[boxes:], self.blobs[blobs:], self.meshes[meshes:], self.lamps[lamps:], self.surfaces[surfaces:]
-        del self.desks[desks:]
+        del self.desks[desks:], self.screens[screens:]
 
     def overfull(self, mark: tuple) -> bool:
         """Whether what was added since `mark` left a part out: more boxes than `N_BOXES` or a blob refused."""
@@ -126,7 +127,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
         if rng.random() < 0.6:
             parts.append(((w / 4, (h - t) / 2, 0), (w / 2 - 0.04, h - t, d * 0.9), side))
         surfaces = [((0, 0.1), (w / 2, d / 2 - 0.1), h)]
-        monitor = None  # its x along the desk
+        monitor = screen_box = None  # its x along the desk, the index of its screen in `b.boxes`
         if rng.random() < 0.6:  # a monitor (screen 0.45-0.7 m wide, 16:9 to 4:3) on a stand at the back
             sw = rng.uniform(0.45, 0.7)
             sh = sw * rng.uniform(0.56, 0.75)
@@ -137,6 +138,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
             parts.append(((mx, h + lift / 2, -d / 2 + 0.14), (0.05, lift + 0.02, 0.03), screen))
             parts.append(((mx, h + 0.01, -d / 2 + 0.14), (0.22, 0.02, 0.16), screen))
             monitor = mx
+            screen_box = len(b.boxes) + len(parts) - 3
     elif kind == "chair":
         w, d, h = rng.uniform(0.4, 0.55), rng.uniform(0.4, 0.55), rng.uniform(0.42, 0.48)
         leg = rng.uniform(0.03, 0.05)
@@ -197,6 +199,7 @@ def _furniture(b: _Builder, kind: str, x: float, z: float, yaw: float, scale: fl
             base = rot @ np.array([monitor, 0, -d / 2 + 0.14], np.float32) * scale + centre
             stand = (base[[0, 2]], float(np.hypot(0.11, 0.08)) * scale)
         b.desks.append((len(b.surfaces) - 1, None if monitor is None else monitor * scale, stand))
+        b.screens.append(screen_box)
 
 
 FURNITURE = ("table", "desk", "chair", "shelf", "cabinet", "bed", "sofa", "plant", "lamp")
@@ -343,6 +346,74 @@ def _desk_set(b: _Builder, desk: tuple, rng) -> int:
             placed.append((position[[0, 2]], radius))
         made += 1
     return made
+
+
+# generator v14: the real training frames are desks in use seen by the person at them, monitors near-black and large
+# in the upper frame, often two; drawn from a stream of their own, `[seed, index, 14]`
+SECOND_MONITOR_SHARE, DESK_VIEW_SHARE = 0.4, 0.4
+
+
+def _screens(b: _Builder, rng) -> None:
+    """Generator v14: every monitor near-black (albedo 0.002-0.012, as a dark screen reads in a real frame; v2-v13
+    drew 0.01-0.08, which renders mid-grey), and 40 % of desks with a monitor get a second one beside it when the
+    desk is wide enough (screen, stand and base copied along the desk, 2-10 cm apart). Its stand joins
+    `b.taken`, so the desk set and clutter keep clear of it."""
+    for (surface, monitor, stand), screen in zip(b.desks, b.screens):
+        if screen is None:
+            continue
+        dark = Material("flat", 0, np.full(3, rng.uniform(0.002, 0.012), np.float32))
+        parts = b.boxes[screen:screen + 3]  # screen, stand, base
+        for box in parts:
+            box.material = dark
+        if rng.random() >= SECOND_MONITOR_SHARE or len(b.boxes) + 3 > N_BOXES:
+            continue
+        (_, _), (hx, _), yaw, _ = b.surfaces[surface]
+        width = float(parts[0].size[0])
+        shift = float(rng.choice([-1.0, 1.0])) * (width + rng.uniform(0.02, 0.1))
+        if abs(monitor + shift) + width / 2 > hx:  # no room on that side: the other
+            shift = -shift
+        if abs(monitor + shift) + width / 2 > hx:
+            continue
+        offset = _yaw_matrix(yaw) @ np.array([shift, 0.0, 0.0], np.float32)
+        for box in parts:
+            b.box(box.centre + offset, box.size, texture=dark, tile=box.tile_m, rotation=box.rotation)
+        b.taken.setdefault(surface, [stand]).append((stand[0] + offset[[0, 2]], stand[1]))
+
+
+def _desk_view(b: _Builder, rng, camera: Camera, width: float, depth: float, height: float) -> Optional[Camera]:
+    """Generator v14: for `DESK_VIEW_SHARE` of the scenes with a monitor, the view of a person working at one of
+    those desks: from 0.3-0.9 m in front of it, seated (eye 1.0-1.3 m) or standing (1.4-1.7 m), looking between
+    the keyboard and the screen, rolled up to 30 degrees as a hand-held camera is, the screen's centre in the frame;
+    `camera`'s field of view and principal point kept. None when this scene has no such view (or no draw passes)."""
+    with_monitor = [(desk, screen) for desk, screen in zip(b.desks, b.screens) if screen is not None]
+    if not with_monitor or rng.random() >= DESK_VIEW_SHARE:
+        return None
+    (surface, monitor, _), screen = with_monitor[int(rng.integers(len(with_monitor)))]
+    (cx, cz), (_, hz), yaw, top = b.surfaces[surface]
+    rot = _yaw_matrix(yaw)
+    for _ in range(10):
+        eye = rng.uniform(1.0, 1.3) if rng.random() < 0.6 else rng.uniform(1.4, 1.7)
+        origin = rot @ np.array([monitor + rng.uniform(-0.3, 0.3), 0.0, hz + rng.uniform(0.3, 0.9)])
+        target = rot @ np.array([monitor + rng.uniform(-0.3, 0.3), 0.0, -hz + rng.uniform(-0.05, 0.3)])
+        origin += np.array([cx, eye, cz])
+        target += np.array([cx, top + rng.uniform(0.0, 0.35), cz])
+        roll = math.radians(float(np.clip(rng.normal(0, 12), -30, 30)))
+        forward = target - origin
+        reach = float(np.linalg.norm(forward))
+        inside_room = abs(origin[0]) < width / 2 - 0.1 and abs(origin[2]) < depth / 2 - 0.1 and origin[1] < height - 0.1
+        if inside_room and not _inside_any(origin, b.boxes) and _free_distance(origin, forward / reach, b.boxes) >= 0.8 * reach:
+            view = Camera(origin.astype(np.float64), look_rotation(forward, roll), camera.hfov_deg, camera.principal_offset)
+            if _in_view(view, b.boxes[screen].centre):
+                return view
+    return None
+
+
+def _in_view(camera: Camera, point: np.ndarray, aspect: float = 0.75) -> bool:
+    """Whether `point` lies in front of `camera` and inside the central 90 % of its frame (height/width `aspect`;
+    the margin covers the jittered principal point)."""
+    local = camera.rotation.T @ (np.asarray(point, np.float64) - camera.origin)
+    tan = 0.9 * math.tan(math.radians(camera.hfov_deg) / 2)
+    return bool(local[2] > 0 and abs(local[0]) < tan * local[2] and abs(local[1]) < tan * aspect * local[2])
 
 
 def _clutter(b: _Builder, surface, count: int, placed: Sequence = ()) -> int:
@@ -536,6 +607,9 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
                 else:
                     b.footprints.append((x, z, radius))
                 break
+    # v14: monitors near-black, some doubled, from a stream of their own (scenes without a monitor stay v13's)
+    work_rng = np.random.default_rng([int(seed), int(index), 14])
+    _screens(b, work_rng)
     # v13: what a desk in use holds, from a stream of its own (scenes without a desk stay v12's)
     desk_rng = np.random.default_rng([int(seed), int(index), 13])
     objects = sum(_desk_set(b, desk, desk_rng) for desk in b.desks)
@@ -547,6 +621,9 @@ def sample_scene(seed: int, index: int, close_range_share: float = 0.3, photos: 
     lights = _lights(rng, b, width, depth, height)
     close = bool(rng.random() < close_range_share and b.surfaces)
     camera = _camera(rng, b, width, depth, height, close)
+    desk_view = _desk_view(b, work_rng, camera, width, depth, height)  # v14: drawn after v13's camera, so it stays
+    if desk_view is not None:
+        camera, close = desk_view, False
     if len(b.boxes) > N_BOXES or len(b.blobs) > N_BLOBS:  # every part made must have a render slot
         raise RuntimeError(f"scene ({seed}, {index}) has {len(b.boxes)} boxes and {len(b.blobs)} blobs: more than the slots")
     return Scene(b.boxes, b.blobs, b.meshes, lights, camera, close, objects,
