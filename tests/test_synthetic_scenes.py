@@ -468,8 +468,9 @@ def test_desks_hold_a_keyboard_before_the_monitor_and_scenes_without_a_desk_are_
 
 def test_desks_at_work_dark_and_doubled_monitors_and_the_view_of_the_person_at_the_desk(monkeypatch):
     """Generator v14: every monitor near-black, some doubled beside the first inside the desk's width with their
-    stand kept clear, and a share of the scenes with a monitor seen from in front of that desk with the screen in
-    view; a scene without a monitor is v13's to the last field (digests made by v13's code, commit 0a8eb90)."""
+    stand kept clear, and a share of the scenes with a monitor seen from 0.3-0.9 m in front of that desk, toward
+    it, its screen in the frame, roll at most 30 degrees; a scene without a monitor is v13's to the last field
+    (digests made by v13's code, commit 0a8eb90)."""
     v13 = {0: "8eb04ee30356f2c6", 2: "d4229a2b05c29a96", 3: "e32c2bfcce57477a", 9: "bb7e96373e88de0e"}
     builders, views = [], []
     desk_view = scenes._desk_view
@@ -490,7 +491,7 @@ def test_desks_at_work_dark_and_doubled_monitors_and_the_view_of_the_person_at_t
         assert _scene_digest(sample_scene(8, index, photos=2845)).hexdigest()[:16] == expected, index
         assert all(screen is None for screen in builders[-1].screens)
     views.clear()
-    doubled = seen = with_monitor = 0
+    doubled = seen = 0
     for index in range(80):
         scene = sample_scene(8, index, photos=2845)
         b, v13_camera, view = views[-1]
@@ -514,8 +515,7 @@ def test_desks_at_work_dark_and_doubled_monitors_and_the_view_of_the_person_at_t
                 assert parts[0].size[0] + 0.02 - 1e-6 <= abs(shift[0]) <= parts[0].size[0] + 0.1 + 1e-6
                 assert abs(monitor + shift[0]) + parts[0].size[0] / 2 <= hx + 1e-6
                 assert len(b.taken[surface]) >= 2 and b.taken[surface][0] is stand
-            with_monitor += 1
-        assert (view is not None) <= (with_monitor > 0)
+        assert view is None or any(screen is not None for screen in b.screens)
         if view is None:
             assert scene.camera is v13_camera
             continue
@@ -524,18 +524,25 @@ def test_desks_at_work_dark_and_doubled_monitors_and_the_view_of_the_person_at_t
         assert view.hfov_deg == v13_camera.hfov_deg and view.principal_offset == v13_camera.principal_offset
         assert 1.0 <= view.origin[1] <= 1.7
         right, down, forward = view.rotation.T
-        assert abs(np.degrees(np.arcsin(np.clip(right[1], -1, 1)))) <= 30 + 1e-6  # roll
-        # the screen of one desk with a monitor projects into the frame, in front of the camera
+        level = np.cross(forward, [0.0, 1.0, 0.0])  # the image-right of the same view without roll (up to sign)
+        level /= np.linalg.norm(level)
+        assert np.degrees(np.arccos(min(1.0, abs(float(right @ level))))) <= 30 + 1e-6  # roll
+        # a desk whose screen projects into the frame, seen from 0.3-0.9 m in front of it, toward it
         k = view.intrinsics(240, 320)
-        visible = False
+        at_work = False
         for (surface, monitor, _), screen in zip(b.desks, b.screens):
             if screen is None:
                 continue
             local = view.rotation.T @ (b.boxes[screen].centre - view.origin)
-            if local[2] > 0:
-                u, v = k["fx"] * local[0] / local[2] + k["cx"], k["fy"] * local[1] / local[2] + k["cy"]
-                visible |= bool(0 <= u < 320 and 0 <= v < 240 and local[2] < 2.0)
-        assert visible
+            in_frame = local[2] > 0 and 0 <= k["fx"] * local[0] / local[2] + k["cx"] < 320 and (
+                0 <= k["fy"] * local[1] / local[2] + k["cy"] < 240)
+            (cx, cz), (hx, hz), yaw, top = b.surfaces[surface]
+            rot = scenes._yaw_matrix(yaw)
+            x, _, z = rot.T @ (view.origin - np.array([cx, 0.0, cz]))
+            toward = (rot.T @ forward)[2] < 0  # facing the monitor's side
+            at_work |= bool(in_frame and hz + 0.3 - 1e-6 <= z <= hz + 0.9 + 1e-6 and abs(x - monitor) <= 0.3 + 1e-6
+                            and toward)
+        assert at_work
     monitor_scenes = sum(any(screen is not None for screen in b.screens) for b, _, _ in views)
     assert doubled >= 3 and 0.2 * monitor_scenes <= seen <= 0.6 * monitor_scenes
 
@@ -555,3 +562,9 @@ def test_exposure_meters_on_surfaces_that_are_not_near_black():
     albedo[:, :17] = 0.006  # 85 % near-black: the meter reads every pixel, the screen is lifted toward the target
     rgb = expose(albedo * 0.4, albedo, 50.0, 0.2)
     assert rgb[:, :17].mean() / 255 > 0.4
+    albedo[:, 16:] = 0.5  # exactly a fifth metered: still metered on it
+    assert expose(albedo * 0.4, albedo, 50.0, 0.2)[:, :16].mean() / 255 < 0.1
+    for dark, metered in ((0.029, False), (0.031, True)):  # either side of METERED_ALBEDO (0.03)
+        albedo[:, :10], albedo[:, 10:] = dark, 0.5
+        rgb = expose(albedo * 0.4, albedo, 40.0, 0.2)  # the 40th percentile lies in the dark half when it is metered
+        assert (rgb[:, :10].mean() / 255 > 0.4) == metered, dark

@@ -26,9 +26,10 @@ GENERATOR_VERSION = 14  # 2: per-frame photo materials, scanned meshes, lamps/do
 # their own; v6-v11 floors were photo crops (35 %: cracked earth, fabric, faces), patterns (40 %) or paint (25 %)
 # 13: desks in use - a keyboard before the monitor, a mouse, 2-6 mugs, bottles, phones, small boxes at real sizes -
 # from a stream of their own; scenes without a desk are v12's, those with one differ beyond the desk too
-# 14: desks at work - monitors near-black (albedo 0.002-0.012), 40 % of them doubled, and 40 % of scenes with a monitor
-# seen by the person working at it (0.3-0.9 m before the desk, rolled up to 30 degrees); a stream of their own;
-# scenes without a monitor are v13's
+# 14: desks at work - monitors near-black (albedo 0.002-0.012), a second one beside 12 % of them (drawn for 40 %, placed
+# where the desk is wide enough), and ~40 % of scenes with a monitor seen by the person working at it (0.3-0.9 m before
+# the desk, rolled up to 30 degrees; 20 % of all frames); a stream of their own; scenes without a monitor are v13's;
+# exposure metered on surfaces that are not near-black
 MANIFEST_FIELDS = ("id", "rgb", "depth", "valid_fraction", "depth_min_m", "depth_median_m", "depth_max_m",
                    "fx", "fy", "cx", "cy", "close_range", "objects", "path_traced")
 FAST_PATH_NOTE = ("mitsuba: using the slow scalar_rgb renderer; for ~10x speed install LLVM >= 16 "

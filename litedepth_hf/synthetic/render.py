@@ -43,7 +43,7 @@ LARGE_SLOTS = 16  # box slots with large textures: the room (~6-16 boxes); furni
 # box slots with a material of their own and mirrored repeats (the room, then most furniture: of ~21 boxes a scene
 # spans more than one repeat, 3 lie past slot 32); the rest share the atlases and are fitted to one tile
 OWN_SLOTS = 32
-METERED_ALBEDO = 0.03  # v14: exposure meters on surfaces at least this bright (linear albedo; near-black paint 0.002-0.02)
+METERED_ALBEDO = 0.03  # v14: exposure meters on surfaces at least this bright (linear; near-black paint 0.0015-0.02)
 # v14: metering on the brighter surfaces darkens frames (sRGB mean 0.49 -> 0.43 on 300 frames; the real training
 # frames 0.53): this gain gives it back
 METERED_GAIN = 1.3
