@@ -396,19 +396,27 @@ def test_camera_model_changes_colour_only_and_is_deterministic(train_dir):
         apply_camera_model(rgb.astype(np.float32), np.random.default_rng(0))
 
 
+def _recorded_builders(monkeypatch) -> list:
+    """Every `_Builder` that `sample_scene` makes from now on, in order: what the tests look inside."""
+    builders = []
+
+    class Recorded(_Builder):
+        def __init__(self, *args):
+            super().__init__(*args)
+            builders.append(self)
+
+    monkeypatch.setattr(scenes, "_Builder", Recorded)
+    return builders
+
+
 def test_desks_hold_a_keyboard_before_the_monitor_and_scenes_without_a_desk_are_v12s(monkeypatch):
     """Generator v13: a desk in use holds a keyboard in front of its monitor, a mouse beside it and small
     things, every one inside the desk top and resting on it, from a stream of their own; clutter keeps clear of
     them and of the monitor's stand; a scene without a desk is v12's to the last field (digests made by v12's
     code, commit a9e3921)."""
     v12 = {3: "e32c2bfcce57477a", 5: "3ecc1ec3d18eae87", 7: "166fd536b2e8ce21", 10: "6ce8b50b3437b3f4"}
-    builders, sets = [], []
+    builders, sets = _recorded_builders(monkeypatch), []
     desk_set = scenes._desk_set
-
-    class Recorded(_Builder):
-        def __init__(self, *args):
-            super().__init__(*args)
-            builders.append(self)
 
     def recorded(b, desk, rng):  # what each desk set added
         boxes, blobs = len(b.boxes), len(b.blobs)
@@ -417,7 +425,6 @@ def test_desks_hold_a_keyboard_before_the_monitor_and_scenes_without_a_desk_are_
         assert made == len(b.boxes) - boxes + len(b.blobs) - blobs
         return made
 
-    monkeypatch.setattr(scenes, "_Builder", Recorded)
     monkeypatch.setattr(scenes, "_desk_set", recorded)
     for index, expected in v12.items():
         assert _scene_digest(sample_scene(8, index, photos=2845)).hexdigest()[:16] == expected, index
@@ -472,20 +479,14 @@ def test_desks_at_work_dark_and_doubled_monitors_and_the_view_of_the_person_at_t
     it, its screen in the frame, roll at most 30 degrees; a scene without a monitor is v13's to the last field
     (digests made by v13's code, commit 0a8eb90)."""
     v13 = {0: "8eb04ee30356f2c6", 2: "d4229a2b05c29a96", 3: "e32c2bfcce57477a", 9: "bb7e96373e88de0e"}
-    builders, views = [], []
+    builders, views = _recorded_builders(monkeypatch), []
     desk_view = scenes._desk_view
-
-    class Recorded(_Builder):
-        def __init__(self, *args):
-            super().__init__(*args)
-            builders.append(self)
 
     def recorded(b, rng, camera, *room):
         view = desk_view(b, rng, camera, *room)
         views.append((b, camera, view))
         return view
 
-    monkeypatch.setattr(scenes, "_Builder", Recorded)
     monkeypatch.setattr(scenes, "_desk_view", recorded)
     for index, expected in v13.items():
         assert _scene_digest(sample_scene(8, index, photos=2845)).hexdigest()[:16] == expected, index
