@@ -392,6 +392,7 @@ def _desk_view(b: _Builder, rng, camera: Camera, width: float, depth: float, hei
     (surface, monitor, _), screen = with_monitor[int(rng.integers(len(with_monitor)))]
     (cx, cz), (_, hz), yaw, top = b.surfaces[surface]
     rot = _yaw_matrix(yaw)
+    room = np.array([width / 2 - 0.1, height - 0.1, depth / 2 - 0.1])
     for _ in range(10):
         eye = rng.uniform(1.0, 1.3) if rng.random() < 0.6 else rng.uniform(1.4, 1.7)
         origin = rot @ np.array([monitor + rng.uniform(-0.3, 0.3), 0.0, hz + rng.uniform(0.3, 0.9)])
@@ -400,13 +401,19 @@ def _desk_view(b: _Builder, rng, camera: Camera, width: float, depth: float, hei
         target += np.array([cx, top + rng.uniform(0.0, 0.35), cz])
         roll = math.radians(float(np.clip(rng.normal(0, 12), -30, 30)))
         forward = target - origin
-        reach = float(np.linalg.norm(forward))
-        inside_room = abs(origin[0]) < width / 2 - 0.1 and abs(origin[2]) < depth / 2 - 0.1 and origin[1] < height - 0.1
-        if inside_room and not _inside_any(origin, b.boxes) and _free_distance(origin, forward / reach, b.boxes) >= 0.8 * reach:
+        if _clear_view(b, origin, forward, 0.8 * np.linalg.norm(forward), room):
             view = Camera(origin.astype(np.float64), look_rotation(forward, roll), camera.hfov_deg, camera.principal_offset)
             if _in_view(view, b.boxes[screen].centre):
                 return view
     return None
+
+
+def _clear_view(b: _Builder, origin: np.ndarray, forward: np.ndarray, needed: float, room: np.ndarray) -> bool:
+    """Whether a camera at `origin` stands inside the room (`room`: its half width, height and half depth less a
+    margin; eye 0.2-2.0 m), outside every box, and sees `needed` metres along `forward` before meeting a box."""
+    inside_room = np.all(np.abs(origin[[0, 2]]) < room[[0, 2]]) and 0.2 <= origin[1] <= min(2.0, room[1])
+    return bool(inside_room and not _inside_any(origin, b.boxes)
+                and _free_distance(origin, forward / np.linalg.norm(forward), b.boxes) >= needed)
 
 
 def _in_view(camera: Camera, point: np.ndarray, aspect: float = 0.75) -> bool:
@@ -797,18 +804,15 @@ def _camera(rng, b: _Builder, width: float, depth: float, height: float, close: 
             # roughly toward the room's far side: a wall, the floor and furniture in view
             yaw = math.atan2(-origin[0], -origin[2]) + rng.normal(0, 0.9)
             forward = np.array([math.cos(pitch) * math.sin(yaw), math.sin(pitch), math.cos(pitch) * math.cos(yaw)])
-        inside_room = np.all(np.abs(origin[[0, 2]]) < room[[0, 2]]) and 0.2 <= origin[1] <= min(2.0, room[1])
-        if inside_room and not _inside_any(origin, b.boxes):
-            # the view's centre must reach 0.8 m (close range: most of the way to its target) before it meets
-            # anything: no frames of a wall or a chair back filling the view from 20 cm
-            needed = 0.8 * np.linalg.norm(target - origin) if close else 0.8
-            if _free_distance(origin, forward / np.linalg.norm(forward), b.boxes) >= needed:
-                camera = Camera(origin.astype(np.float64), look_rotation(forward, roll), hfov, offset)
-                share = object_share(camera, b.boxes, b.blobs, b.room_boxes) if wanted else 1.0
-                if share > best_share:
-                    best, best_share = camera, share
-                if share >= wanted:
-                    break
+        # the view's centre must reach 0.8 m (close range: most of the way to its target) before it meets
+        # anything: no frames of a wall or a chair back filling the view from 20 cm
+        if _clear_view(b, origin, forward, 0.8 * np.linalg.norm(target - origin) if close else 0.8, room):
+            camera = Camera(origin.astype(np.float64), look_rotation(forward, roll), hfov, offset)
+            share = object_share(camera, b.boxes, b.blobs, b.room_boxes) if wanted else 1.0
+            if share > best_share:
+                best, best_share = camera, share
+            if share >= wanted:
+                break
     if best is None:  # no view passed: the room's centre at eye height, level, toward the farther wall
         origin = np.array([0.0, float(np.clip(eye_high, 0.3, height - 0.3)), 0.0])
         forward = np.array([0.0, -0.2, 1.0]) if depth >= width else np.array([1.0, -0.2, 0.0])
