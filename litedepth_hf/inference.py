@@ -22,6 +22,8 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
     name_or_path = str(name_or_path or DEFAULT_CHECKPOINT)
     if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
         raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")
+    if not Path(name_or_path).exists() and not _looks_like_hub_id(name_or_path):
+        raise FileNotFoundError(f"No model folder {name_or_path!r} here (and it is not a Hub id: 'name' or 'owner/name')")
     try:
         model = AutoModelForDepthEstimation.from_pretrained(name_or_path, **kwargs).to(device).eval()
         processor = AutoImageProcessor.from_pretrained(name_or_path, **kwargs)
@@ -31,6 +33,17 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
             "model: no such folder here, and the Hub could not serve it (check the id, the network, HF_TOKEN)"
         raise OSError(f"Cannot load {name_or_path!r} as a {where}: {first}") from None
     return model, processor
+
+
+def _looks_like_hub_id(name: str) -> bool:
+    """True for what the Hub accepts as a repo id; a path like /a/b or ./x is a folder that is missing."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
 
 
 @torch.inference_mode()
