@@ -100,7 +100,12 @@ def main(argv=None):
     parser.add_argument("--squash", action="store_true",
                         help="resize every image to the model's input size, aspect ratio not kept (the behaviour "
                         "before 2026-12-06), to compare with the default that keeps it")
+    parser.add_argument("--max-frames", type=int, default=None, metavar="N",
+                        help="score only the first N frames of each folder (a rendered set holds 12,000: its first "
+                        "frames tell how well a run fits its renders)")
     args = parser.parse_args(argv)
+    if args.max_frames is not None and args.max_frames < 1:
+        parser.error(f"--max-frames must be at least 1, got {args.max_frames}")
 
     folders = args.data or [str(SHARED_DATA / name) for name in DEV_FOLDERS]
     scored = list(folders)  # the folders "overall" averages: the dev set as given, comparable across models
@@ -119,6 +124,8 @@ def main(argv=None):
     sections, grids = [], []
     for folder in folders:
         dataset = load_depth_dataset(folder, depth_scale=args.depth_scale)
+        if args.max_frames and len(dataset) > args.max_frames:
+            dataset = dataset.select(range(args.max_frames))
         if args.portrait:
             dataset = PortraitCrops(dataset)
         baselines, results = {}, {}

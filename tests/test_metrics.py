@@ -79,21 +79,22 @@ def test_layout_baseline_is_learnt_from_training_depth_only(train_dir):
 
 
 def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, train_dir, shared_data):
-    """scripts/evaluate_dev.py on two whole dev folders: a table per folder and the folders' equal-weight mean."""
+    """scripts/evaluate_dev.py on two dev folders: a table per folder, the folders' equal-weight mean, and
+    --max-frames taking the first frames of a folder longer than it."""
     import json
 
     from conftest import run_script
 
     folders = [str(shared_data / "tum_fr2_desk"), str(shared_data / "icl_livingroom")]
     run_script("evaluate_dev", "--data", folders[0], "--data", folders[1], "--baseline-from", train_dir,
-               "--out", tmp_path, "--grid-rows", "1")
+               "--out", tmp_path, "--grid-rows", "1", "--max-frames", "3")
     record = json.loads((tmp_path / "metrics.json").read_text())
     assert list(record["folders"]) == folders
     rows = [record["folders"][f]["results"]["litedepth (embedded default)"] for f in folders]
-    assert [r["num_images"] for r in rows] == [2, 5]
+    assert [r["num_images"] for r in rows] == [2, 3]
     overall = record["results"]["litedepth (embedded default)"]
     assert overall["si_rmse"] == pytest.approx((rows[0]["si_rmse"] + rows[1]["si_rmse"]) / 2)  # folders equal
-    assert overall["num_images"] == 7 and overall["num_folders"] == 2
+    assert overall["num_images"] == 5 and overall["num_folders"] == 2
     for name in ("train depth layout (no image)",):
         assert name in record["baselines"] and all(name in record["folders"][f]["baselines"] for f in folders)
     assert (tmp_path / "grid.png").is_file() and "overall" in (tmp_path / "metrics.md").read_text()
