@@ -23,7 +23,7 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
     if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
         raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")
     if not Path(name_or_path).exists() and not _looks_like_hub_id(name_or_path):
-        raise FileNotFoundError(f"No model folder {name_or_path!r} here (and it is not a Hub id: 'name' or 'owner/name')")
+        raise FileNotFoundError(f"No model folder at {name_or_path!r}, and that is no Hub id ('name' or 'owner/name')")
     try:
         model = AutoModelForDepthEstimation.from_pretrained(name_or_path, **kwargs).to(device).eval()
         processor = AutoImageProcessor.from_pretrained(name_or_path, **kwargs)

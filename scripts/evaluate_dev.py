@@ -102,7 +102,8 @@ def main(argv=None):
                         "before 2026-12-06), to compare with the default that keeps it")
     parser.add_argument("--max-frames", type=int, default=None, metavar="N",
                         help="score only the first N frames of each folder (a rendered set holds 12,000: its first "
-                        "frames tell how well a run fits its renders)")
+                        "frames tell how well a run fits its renders; in a real sequence the first N are "
+                        "consecutive, not a sample); metrics.json records [scored, held] per folder")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error(f"--max-frames must be at least 1, got {args.max_frames}")
@@ -124,7 +125,8 @@ def main(argv=None):
     sections, grids = [], []
     for folder in folders:
         dataset = load_depth_dataset(folder, depth_scale=args.depth_scale)
-        if args.max_frames and len(dataset) > args.max_frames:
+        held = len(dataset)
+        if args.max_frames and held > args.max_frames:
             dataset = dataset.select(range(args.max_frames))
         if args.portrait:
             dataset = PortraitCrops(dataset)
@@ -141,8 +143,9 @@ def main(argv=None):
             for rgb, gt, pred in kept:  # GT and prediction on the GT's scale; the error on its own diverging map
                 near, far = depth_range(gt)
                 grids.append([rgb, colorize_depth(gt, near, far), colorize_depth(pred, near, far), error_map(pred, gt)])
-        record["folders"][folder] = {"baselines": baselines, "results": results}
-        sections.append(f"{folder}: {len(dataset)} images\n\n{markdown_table({**baselines, **results})}")
+        record["folders"][folder] = {"baselines": baselines, "results": results, "frames": [len(dataset), held]}
+        shown = f"the first {len(dataset)} of {held} images" if len(dataset) < held else f"{held} images"
+        sections.append(f"{folder}: {shown}\n\n{markdown_table({**baselines, **results})}")
     if len(scored) > 1:
         first = record["folders"][scored[0]]
         record["baselines"] = {k: overall([record["folders"][f]["baselines"][k] for f in scored]) for k in first["baselines"]}

@@ -56,7 +56,7 @@ def test_corrupt_and_missing_inputs(tmp_path, dev_dir, capsys):
     assert "config.json is missing" in capsys.readouterr().err
     missing = tmp_path / "no_such_model"  # an absolute path is no Hub id: say so, without asking the Hub
     assert main(["predict", str(good), "--model", str(missing), "--out", str(tmp_path / "p")]) == 2
-    assert f"No model folder '{missing}'" in capsys.readouterr().err
+    assert f"No model folder at '{missing}'" in capsys.readouterr().err
 
 
 def test_console_script_help_reads_well():

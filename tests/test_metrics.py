@@ -92,6 +92,8 @@ def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, tr
     assert list(record["folders"]) == folders
     rows = [record["folders"][f]["results"]["litedepth (embedded default)"] for f in folders]
     assert [r["num_images"] for r in rows] == [2, 3]
+    assert [record["folders"][f]["frames"] for f in folders] == [[2, 2], [3, 5]]
+    assert "the first 3 of 5 images" in (tmp_path / "metrics.md").read_text()
     overall = record["results"]["litedepth (embedded default)"]
     assert overall["si_rmse"] == pytest.approx((rows[0]["si_rmse"] + rows[1]["si_rmse"]) / 2)  # folders equal
     assert overall["num_images"] == 5 and overall["num_folders"] == 2
