@@ -403,6 +403,8 @@ def read_rgb(file) -> np.ndarray:
             image = ImageOps.exif_transpose(image)
             if image.mode in SIXTEEN_BIT_MODES or image.mode == "F":
                 values = np.asarray(image, dtype=np.float32)
+                if not np.isfinite(values).all():
+                    raise ValueError("it holds NaN or infinite values")
                 values = values / 65535.0 if image.mode != "F" else values / (255.0 if values.max() > 1 else 1.0)
                 grey = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)
                 return np.repeat(grey[..., None], 3, axis=-1)
@@ -411,7 +413,7 @@ def read_rgb(file) -> np.ndarray:
             return np.asarray(image.convert("RGB"))
     except FileNotFoundError:
         raise FileNotFoundError(f"Image file not found: {file}") from None
-    except (OSError, SyntaxError, ValueError) as error:  # Pillow's own text repeats the path: name it once
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # Pillow's text repeats the path
         reason = str(error).replace(repr(str(file)), "").replace(str(file), "").strip(" :") or type(error).__name__
         raise ValueError(f"Cannot read image {file}: {reason}") from None
 

@@ -19,6 +19,8 @@ DEFAULT_CHECKPOINT = SYNTHETIC_CHECKPOINT
 """The embedded default (chosen by the rule in docs/training.md: lowest overall dev si-RMSE)."""
 DESK_CHECKPOINT = str(Path(__file__).parent / "checkpoints" / "litedepth-tum")
 """Trained from scratch here on 120 real frames of one desk (TUM freiburg1_rpy)."""
+EMBEDDED_CHECKPOINTS = {"litedepth-synth": SYNTHETIC_CHECKPOINT, "litedepth-tum": DESK_CHECKPOINT}
+"""The checkpoints inside the package by the names the README gives them: `--model litedepth-tum` works offline."""
 
 _CLASSES = {
     "LiteDepthConfig": "configuration_litedepth",
@@ -71,6 +73,7 @@ __all__ = [
     "register",
     "DEFAULT_CHECKPOINT",
     "DESK_CHECKPOINT",
+    "EMBEDDED_CHECKPOINTS",
     "SYNTHETIC_CHECKPOINT",
     "LiteDepthConfig",
     "LiteDepthForDepthEstimation",

@@ -266,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--grey", action="store_true",
                          help="also write <name>_inverse_depth.png: 8-bit grey inverse depth, near = white, for tools "
                          "that take MiDaS-style relative depth")
-    predict.add_argument("--model", default=None, help="Hub id or saved folder (default: the embedded checkpoint)")
+    predict.add_argument("--model", default=None, help="Hub id, saved folder, or an embedded checkpoint by name: "
+                         "litedepth-synth (the default) or litedepth-tum (the desk model)")
     predict.add_argument("--out", default="depth", help="output folder (default: ./depth)")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     add_camera_and_output_arguments(predict)

@@ -373,6 +373,6 @@ def load_image_file(path) -> Image.Image:
         return image if image.mode != "P" else image.convert("RGBA")
     except FileNotFoundError:
         raise FileNotFoundError(f"Image file not found: {path}") from None
-    except (OSError, SyntaxError, ValueError) as error:  # Pillow's own text repeats the path: name it once
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # Pillow's text repeats the path
         reason = str(error).replace(repr(str(path)), "").replace(str(path), "").strip(" :") or type(error).__name__
         raise ValueError(f"Cannot read image {path}: {reason}") from None

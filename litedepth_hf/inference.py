@@ -7,12 +7,12 @@ import numpy as np
 import torch
 from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 
-from . import DEFAULT_CHECKPOINT
+from . import DEFAULT_CHECKPOINT, EMBEDDED_CHECKPOINTS
 from .image_processing_litedepth import _per_image, _shown_size
 
 
 def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu", **kwargs):
-    """(model, image processor) from a folder or Hub id; the embedded checkpoint when None.
+    """(model, image processor) from a folder, Hub id or embedded name (`litedepth-tum`); the default when None.
 
     Any `AutoModelForDepthEstimation` works, not only LiteDepth (evaluation compares against peers).
     """
@@ -20,6 +20,8 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
 
     register()  # a no-op after `import litedepth_hf`; needed under the `litedepth` command, which defers it
     name_or_path = str(name_or_path or DEFAULT_CHECKPOINT)
+    if name_or_path in EMBEDDED_CHECKPOINTS and not Path(name_or_path).exists():  # a folder of that name wins
+        name_or_path = EMBEDDED_CHECKPOINTS[name_or_path]
     if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
         raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")
     if not Path(name_or_path).exists() and not _looks_like_hub_id(name_or_path):

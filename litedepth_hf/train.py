@@ -18,6 +18,7 @@ a training-curve PNG and tensorboard logs; checkpoints resume with --resume_from
 """
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -214,9 +215,16 @@ def build_model(script_args):
     if script_args.config:
         text = Path(script_args.config).read_text() if Path(script_args.config).is_file() else script_args.config
         try:
-            kwargs.update(json.loads(text))
+            given = json.loads(text)
         except json.JSONDecodeError as error:
             raise SystemExit(f"--config is neither a JSON file nor inline JSON: {error}")
+        if not isinstance(given, dict):
+            raise SystemExit(f"--config must be a JSON object of LiteDepthConfig fields, got {type(given).__name__}")
+        known = set(inspect.signature(LiteDepthConfig.__init__).parameters) | set(vars(LiteDepthConfig()))
+        unknown = sorted(set(given) - known)
+        if unknown:  # a misspelt field would otherwise be stored and ignored: the default model trains silently
+            raise SystemExit(f"--config: unknown LiteDepthConfig field(s) {', '.join(unknown)}")
+        kwargs.update(given)
     return LiteDepthForDepthEstimation(LiteDepthConfig(**kwargs))
 
 

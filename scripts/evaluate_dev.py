@@ -33,9 +33,10 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def never_saw(model_name, folder_name: str) -> bool:
     """Whether a model's training_run.json shows it never trained on `folder_name` (a renders-only model
     never saw tum_fr1_rpy, which then joins its dev folders). Unknown history (a Hub id, no record): False."""
-    from litedepth_hf import DEFAULT_CHECKPOINT
+    from litedepth_hf import DEFAULT_CHECKPOINT, EMBEDDED_CHECKPOINTS
 
-    record = Path(model_name or DEFAULT_CHECKPOINT) / "training_run.json"
+    name = model_name or DEFAULT_CHECKPOINT
+    record = Path(EMBEDDED_CHECKPOINTS.get(name, name) if not Path(name).exists() else name) / "training_run.json"
     if not record.is_file():
         return False
     sources = json.loads(record.read_text()).get("script_args", {}).get("train_data") or []

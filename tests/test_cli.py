@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from litedepth_hf import DESK_CHECKPOINT
 from litedepth_hf.cli import main
 
 pytestmark = pytest.mark.core
@@ -54,6 +55,10 @@ def test_corrupt_and_missing_inputs(tmp_path, dev_dir, capsys):
     assert "No such image file or folder" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "o"), "--model", str(tmp_path / "o")]) == 2
     assert "config.json is missing" in capsys.readouterr().err
+    assert main(["predict", str(good), "--model", "litedepth-tum", "--out", str(tmp_path / "tum")]) == 0
+    assert main(["predict", str(good), "--model", DESK_CHECKPOINT, "--out", str(tmp_path / "desk")]) == 0
+    assert (tmp_path / "tum" / "0004_depth_mm.png").read_bytes() == \
+        (tmp_path / "desk" / "0004_depth_mm.png").read_bytes()  # the embedded desk model by its README name
     missing = tmp_path / "no_such_model"  # an absolute path is no Hub id: say so, without asking the Hub
     assert main(["predict", str(good), "--model", str(missing), "--out", str(tmp_path / "p")]) == 2
     assert f"No model folder at '{missing}'" in capsys.readouterr().err

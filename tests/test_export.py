@@ -339,6 +339,10 @@ def test_pi_script_reads_16_bit_pictures_and_fails_on_an_unreadable_input(export
     (frames / "broken.png").write_bytes(b"not a png")
     model = str(exported[0] / "tflite" / "model_fp32.tflite")
     assert pi.read_rgb(frames / "sixteen.png").std() > 10
+    nan = np.where(grey > 128, np.nan, grey / 255.0).astype(np.float32)
+    Image.fromarray(nan, mode="F").save(tmp_path / "nan.tif")  # `litedepth predict` refuses it; so does the Pi
+    with pytest.raises(ValueError, match="nan.tif: it holds NaN or infinite values"):
+        pi.read_rgb(tmp_path / "nan.tif")
     code = pi.main(["--model", model, str(frames), "--out", str(tmp_path / "out"), "--npy"])
     assert code == 1 and "broken.png" in capsys.readouterr().err
     sixteen, eight = (np.load(tmp_path / "out" / f"{n}_depth.npy") for n in ("sixteen", "eight"))

@@ -114,6 +114,12 @@ def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
         "r2", "paper", LiteDepthLoss().weighting)
     assert (training.per_device_train_batch_size, training.learning_rate, training.adam_epsilon) == (8, 4e-3, 1e-3)
     assert args.max_depth is None and script.build_model(args).config.max_depth == LiteDepthConfig().max_depth == 10
+    args.config = '{"width_multipler": 2.0}'  # a misspelt field once trained the default-size model in silence
+    with pytest.raises(SystemExit, match="unknown LiteDepthConfig field.*width_multipler"):
+        script.build_model(args)
+    args.config = '{"width_multiplier": 2.0}'
+    assert script.build_model(args).config.width_multiplier == 2.0
+    args.config = None
     args, training, _ = script.parse_args(["--recipe", "litedepth-synth", *base, "--seed", "5"])
     assert (args.crop, args.augment, args.loss_weighting, args.camera_model) == ("fixed", "strong", "fixed", True)
     assert (training.per_device_train_batch_size, training.warmup_steps, training.weight_decay) == (32, 500, 0.1)

@@ -85,6 +85,10 @@ def _check_out(out: Path, meta: dict) -> dict:
             or existing.get("generator_version", 1) != meta["generator_version"]:
         raise FileExistsError(f"--out {out} holds another dataset ({existing.get('config')}, shard "
                               f"{existing.get('shard')}): use another --out, or the same arguments to resume")
+    held, asked = existing.get("num_requested", 0), meta["num_requested"]
+    if held > asked:  # its manifest would silently lose rows
+        raise FileExistsError(f"--out {out} holds a dataset of {held} images: --num {asked} would cut its manifest; "
+                              f"give --num {held} (or more) to resume it, or another --out")
     rows = {}
     if progress.is_file():
         for line in progress.read_text().splitlines():
