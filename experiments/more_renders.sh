@@ -30,6 +30,7 @@ python scripts/train.py --recipe litedepth-synth --train_data "$V2" "$V3-120x160
 # the rule's checkpoint: step 12,800, or the last one where the time budget stopped the run before it
 SCORED=$OUT/checkpoint-12800
 [ -d "$SCORED" ] || SCORED=$(ls -d "$OUT"/checkpoint-* | sort -V | tail -1)
-python scripts/evaluate_dev.py --model "$SCORED" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"
+python scripts/evaluate_dev.py --model "$SCORED" --model litedepth_hf/checkpoints/litedepth-synth \
+    --out "$OUT/dev_eval" --overwrite
 exit
 }

@@ -31,7 +31,7 @@ trap 'rm -rf "$MAPS"' EXIT
 trap 'echo "promote_default.sh failed: the default is half replaced; git checkout -- litedepth_hf/checkpoints docs/default_checkpoint examples docs/export_parity.json puts the shipped one back" >&2' ERR
 cp "$RUN/model.safetensors" "$RUN/training_run.json" "$DEST/"
 cp "$RUN/training_curves.png" docs/default_checkpoint/training_curves.png
-python scripts/evaluate_dev.py --model "$DEST" --out docs/default_checkpoint
+python scripts/evaluate_dev.py --model "$DEST" --out docs/default_checkpoint --overwrite
 cp docs/default_checkpoint/metrics.json "$DEST/dev_metrics.json"
 
 litedepth predict examples/tum_cabinet.jpg examples/tum_fr2_desk.jpg --out "$MAPS"

@@ -44,9 +44,10 @@ python scripts/train.py --recipe litedepth-synth --train_data "$RENDERS-120x160"
     --dataloader_num_workers 1 --logging_steps 200 --save_strategy steps --save_steps 800 --save_total_limit 20 \
     --stop_at_step 12800 --time_budget_minutes 95 --report_to none ${RESUME[@]+"${RESUME[@]}"} "$@"
 # the run folder holds the step-12,800 weights and its training_run.json (so evaluate_dev knows what it saw)
-python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth --out "$OUT/dev_eval"
 python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth \
-    --data ../shared/data/tum_fr1_rpy --out "$OUT/dev_eval_rpy"
+    --out "$OUT/dev_eval" --overwrite
+python scripts/evaluate_dev.py --model "$OUT" --model litedepth_hf/checkpoints/litedepth-synth \
+    --data ../shared/data/tum_fr1_rpy --out "$OUT/dev_eval_rpy" --overwrite
 python scripts/score_run.py "$OUT" --last 5
 exit
 }

@@ -39,7 +39,7 @@ OMP_NUM_THREADS=1 python scripts/train.py --train_data "$REAL" --eval_data ../sh
     --crop r2 --augment strong --loss_weighting fixed --canonical_focal_length 0 --seed 0 --save_strategy no \
     --report_to none
 for model in litedepth-synth litedepth-tum; do
-    python scripts/evaluate_dev.py --model "$OUT/$model" --out "$OUT/$model/dev_eval"
+    python scripts/evaluate_dev.py --model "$OUT/$model" --out "$OUT/$model/dev_eval" --overwrite
 done
 exit
 }

@@ -26,7 +26,7 @@ python scripts/train.py --train_data "$SYNTH" --output_dir "$OUT/teacher20000" -
 python scripts/train.py --train_data "$SYNTH" --output_dir "$OUT/distilled20000" --max_steps 8000 \
     --teacher_name_or_path "$OUT/teacher20000" "${COMMON[@]}"
 for run in synth2000 synth8000 synth20000 synth20000-4k synth20000-24k teacher20000 distilled20000; do
-    python scripts/evaluate_dev.py --model "$OUT/$run" --out "$OUT/$run/dev_eval"
+    python scripts/evaluate_dev.py --model "$OUT/$run" --out "$OUT/$run/dev_eval" --overwrite
 done
 python experiments/scene_count_curve.py --runs 2000="$OUT/synth2000/dev_eval" 8000="$OUT/synth8000/dev_eval" \
     20000="$OUT/synth20000/dev_eval" --extra "teacher (2x wide)=$OUT/teacher20000/dev_eval" \

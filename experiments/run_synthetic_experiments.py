@@ -60,8 +60,8 @@ def train(out: Path, flags: list, steps: int, seed: int, crop: str, lr: float = 
 def evaluate(model: Path) -> dict:
     target = model / "dev_eval"
     if not (target / "metrics.json").is_file():
-        run([sys.executable, "scripts/evaluate_dev.py", "--model", str(model), "--out", str(target), "--grid-rows", "0"],
-            model.parent / f"{model.name}.eval.log")
+        run([sys.executable, "scripts/evaluate_dev.py", "--model", str(model), "--out", str(target),
+             "--grid-rows", "0", "--overwrite"], model.parent / f"{model.name}.eval.log")
     record = json.loads((target / "metrics.json").read_text())
     scores = {}
     for folder, tables in record["folders"].items():
@@ -167,7 +167,7 @@ def finetune_demo(args):
             target = run_dir / "half_eval"
             if not (target / "metrics.json").is_file():
                 run([sys.executable, "scripts/evaluate_dev.py", "--model", str(run_dir), "--data", str(test_half),
-                     "--baseline-from", str(train_half), "--out", str(target), "--grid-rows", "0"],
+                     "--baseline-from", str(train_half), "--out", str(target), "--grid-rows", "0", "--overwrite"],
                     out / f"{run_dir.name}.eval.log")
             metrics = json.loads((target / "metrics.json").read_text())
             constant = next(v for k, v in metrics["baselines"].items() if k.startswith("constant"))

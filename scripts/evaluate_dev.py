@@ -105,9 +105,15 @@ def main(argv=None):
                         help="score only the first N frames of each folder (a rendered set holds 12,000: its first "
                         "frames tell how well a run fits its renders; in a real sequence the first N are "
                         "consecutive, not a sample); metrics.json records [scored, held] per folder")
+    parser.add_argument("--overwrite", action="store_true", help="replace the metrics and grid already in --out")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error(f"--max-frames must be at least 1, got {args.max_frames}")
+    written = ("metrics.json", "metrics.md", "grid.png")
+    held = [name for name in written if args.out and (Path(args.out) / name).exists()]
+    if held and not args.overwrite:  # a saved metrics.json is what `litedepth push --eval-results` reads
+        parser.error(f"--out {args.out} already holds {', '.join(held)}: pass --overwrite to replace them, or "
+                     "choose another --out")
 
     folders = args.data or [str(SHARED_DATA / name) for name in DEV_FOLDERS]
     scored = list(folders)  # the folders "overall" averages: the dev set as given, comparable across models
@@ -163,6 +169,8 @@ def main(argv=None):
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
         (out / "metrics.md").write_text(text + "\n")
+        if not grids and (out / "grid.png").exists():
+            (out / "grid.png").unlink()  # an older run's grid beside these metrics would not be theirs
         if grids:
             image_grid(grids, headers=["RGB", "ground truth (near = bright)", "prediction (same scale)",
                                        "log(pred / GT): blue near, red far, +-0.5"]).save(out / "grid.png")

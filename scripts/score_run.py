@@ -41,7 +41,7 @@ def scored(run: Path, checkpoint: Path) -> dict:
         metrics = final  # the run's end point, scored when it finished
     if not metrics.is_file():  # the dev folders only, no baselines or grid: the scores are what is wanted
         command = [sys.executable, str(SCRIPTS / "evaluate_dev.py"), "--model", str(checkpoint), "--out",
-                   str(checkpoint / "dev_eval"), "--baseline-from", "none", "--grid-rows", "0"]
+                   str(checkpoint / "dev_eval"), "--baseline-from", "none", "--grid-rows", "0", "--overwrite"]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode:
             last = (result.stderr.strip().splitlines() or ["?"])[-1]

@@ -100,6 +100,10 @@ def test_evaluate_script_scores_several_folders_with_an_overall_row(tmp_path, tr
     for name in ("train depth layout (no image)",):
         assert name in record["baselines"] and all(name in record["folders"][f]["baselines"] for f in folders)
     assert (tmp_path / "grid.png").is_file() and "overall" in (tmp_path / "metrics.md").read_text()
+    saved = (tmp_path / "metrics.json").read_bytes()  # a second run into the same --out asks first
+    again = run_script("evaluate_dev", "--data", folders[0], "--baseline-from", "none", "--out", tmp_path, check=False)
+    assert again.returncode == 2 and "pass --overwrite" in again.stderr.strip().splitlines()[-1]
+    assert (tmp_path / "metrics.json").read_bytes() == saved
 
 
 def test_median_scale_and_scale_aligned_metrics():
