@@ -163,7 +163,8 @@ def load_depth_dataset(source: Union[str, Path], depth_scale: Optional[float] = 
         if depth_scale is None:
             raise ValueError(f"{source} has no meta.json: pass depth_scale (stored value per metre)")
         return load_paired_folder(path, depth_scale)
-    if path.exists() or str(source).startswith((".", "/")):
+    if path.exists() or str(source).startswith((".", "/", "~")) or len(path.parts) > 2 or \
+            (len(path.parts) == 2 and Path(path.parts[0]).is_dir()):  # a typo in a local path, not a Hub id
         raise FileNotFoundError(f"Dataset folder not found: {source}")
     return load_hub_dataset(str(source), split=split, depth_scale=depth_scale or 1.0)
 

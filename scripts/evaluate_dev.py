@@ -82,7 +82,16 @@ def overall(per_folder: list) -> dict:
         "num_images": int(sum(row["num_images"] for row in per_folder)), "num_folders": len(per_folder)}
 
 
-def main(argv=None):
+def main(argv=None) -> int:
+    """The script; a missing folder, an unreadable model or bad data ends in one line and exit status 1."""
+    try:
+        return evaluate(argv)
+    except (OSError, ValueError) as error:
+        print(f"evaluate_dev.py: error: {error}", file=sys.stderr)
+        return 1
+
+
+def evaluate(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", default=None,
                         help="model folder or Hub id; repeat to compare (default: the embedded checkpoint)")
@@ -120,6 +129,8 @@ def main(argv=None):
     if not args.data and all(never_saw(name, TRAIN_FOLDER) for name in (args.model or [None])):
         folders.append(str(SHARED_DATA / TRAIN_FOLDER))  # unseen by every model compared: one more room, reported
         # on its own row, outside "overall", so overall scores stay comparable with models that trained on it
+    datasets = {folder: load_depth_dataset(folder, depth_scale=args.depth_scale) for folder in folders}  # before
+    # the models load, so a mistyped folder is said at once
     models = [(name, load_model(name)) for name in (args.model or [None])]
     for _, (_, processor) in models:
         if args.squash and hasattr(processor, "keep_aspect_ratio"):
@@ -131,7 +142,7 @@ def main(argv=None):
     record = {"data": folders if len(folders) > 1 else folders[0], "folders": {}}
     sections, grids = [], []
     for folder in folders:
-        dataset = load_depth_dataset(folder, depth_scale=args.depth_scale)
+        dataset = datasets[folder]
         held = len(dataset)
         if args.max_frames and held > args.max_frames:
             dataset = dataset.select(range(args.max_frames))

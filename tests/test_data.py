@@ -57,9 +57,16 @@ def test_depth_conversion_rejects_bad_input():
         depth_in_metres(np.ones((2, 2, 3)), 1.0)
 
 
-def test_missing_and_broken_folders_name_the_problem(tmp_path, train_dir):
+def test_missing_and_broken_folders_name_the_problem(tmp_path, train_dir, monkeypatch):
     with pytest.raises(FileNotFoundError, match="not found"):
         load_depth_dataset(tmp_path / "nope")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    for typo in ("runs/renderz", "runs/no_such/folder", "~/no_such_folder"):  # local typos, never Hub ids
+        with pytest.raises(FileNotFoundError, match=f"Dataset folder not found: {typo}"):
+            load_depth_dataset(typo)
+    monkeypatch.undo()
+    (tmp_path / "runs").rmdir()
     (tmp_path / "rgb").mkdir()
     (tmp_path / "depth").mkdir()
     shutil.copy(train_dir / "rgb" / "0000.jpg", tmp_path / "rgb" / "a.jpg")
