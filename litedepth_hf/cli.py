@@ -126,9 +126,12 @@ def run_predict(args) -> int:
                 bar.update()
         if not batch:
             continue
-        depths = predict_depth(model, processor, [image for _, _, image in batch], batch_size=args.batch_size,
-                               focal_length=args.focal_length, fov=args.fov)
+        depths = _predict_named(predict_depth, model, processor, batch, args)
         for (path, stem, _), depth in zip(batch, depths):
+            if depth is None:  # refused by the image processor: said and counted in _predict_named
+                failures += 1
+                bar.update()
+                continue
             try:
                 if scale_from:
                     depth = scale_to_known_distance(depth, *scale_from)
@@ -147,6 +150,34 @@ def run_predict(args) -> int:
     if not few:
         print(f"wrote depth for {len(inputs) - failures}/{len(inputs)} images to {args.out}/")
     return 1 if failures else 0
+
+
+def _predict_named(predict_depth, model, processor, batch, args) -> list:
+    """Depth maps for a batch, None for an image the processor refuses (NaN pixels, ...); its error and the
+    processor's warnings (a uniform image, a tiny one) are printed with the file's name. A batch that raises
+    or warns is run again one image at a time, so the name is the right one and the others still get depth."""
+    import warnings
+
+    from tqdm.auto import tqdm
+
+    def run(members):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            depths = predict_depth(model, processor, [image for _, _, image in members],
+                                   batch_size=args.batch_size, focal_length=args.focal_length, fov=args.fov)
+        return depths, [str(w.message).split(". If ")[0].split(": pass ")[0] for w in caught]
+
+    try:
+        depths, said = run(batch)
+        if not said or len(batch) == 1:
+            for message in dict.fromkeys(said):
+                tqdm.write(f"warning: {batch[0][0]}: {message}", file=sys.stderr)
+            return depths
+    except ValueError as error:
+        if len(batch) == 1:
+            tqdm.write(f"error: {_naming(batch[0][0], error)}", file=sys.stderr)
+            return [None]
+    return [_predict_named(predict_depth, model, processor, [member], args)[0] for member in batch]
 
 
 def _naming(path, error) -> str:

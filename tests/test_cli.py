@@ -64,6 +64,23 @@ def test_corrupt_and_missing_inputs(tmp_path, dev_dir, capsys):
     assert f"No model folder at '{missing}'" in capsys.readouterr().err
 
 
+def test_an_image_the_processor_refuses_or_warns_about_is_named_and_the_rest_get_depth(tmp_path, dev_dir, capsys):
+    """A NaN float TIFF once stopped the whole run unnamed; a blank picture's warning came once, naming nothing."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    grey = np.asarray(Image.open(dev_dir / "rgb" / "0004.jpg").convert("L"), dtype=np.float32) / 255
+    Image.fromarray(np.where(grey > 0.5, np.nan, grey).astype(np.float32), mode="F").save(frames / "a_nan.tif")
+    for name in ("b_blank.png", "c_blank.png"):
+        Image.fromarray(np.zeros((64, 80, 3), np.uint8)).save(frames / name)
+    shutil.copy(dev_dir / "rgb" / "0004.jpg", frames / "d_ok.jpg")
+    assert main(["predict", str(frames), "--out", str(tmp_path / "out"), "--batch-size", "4"]) == 1
+    err = capsys.readouterr().err
+    assert "a_nan.tif: Image contains NaN" in err
+    assert all(f"{name}: An image is one uniform colour" in err for name in ("b_blank.png", "c_blank.png"))
+    assert "d_ok.jpg" not in err and not (tmp_path / "out" / "a_nan_depth.png").exists()
+    assert all((tmp_path / "out" / f"{stem}_depth_mm.png").is_file() for stem in ("b_blank", "c_blank", "d_ok"))
+
+
 def test_console_script_help_reads_well():
     result = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "predict", "--help"],
                             capture_output=True, text=True, timeout=120)
