@@ -260,9 +260,12 @@ def build_train_set(script_args, augment_config, common: dict, distributed: bool
 
         references = [np.asarray(Image.fromarray(example_arrays(row)[0]).resize((160, 120), Image.BILINEAR))
                       for row in load_depth_dataset(script_args.restyle_from)]
+    try:  # every source is found before the first is decoded
+        loaded = [load_depth_dataset(source, script_args.depth_scale) for source in sources]
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"litedepth train: {error}") from None
     sets = []
-    for source in sources:
-        data = load_depth_dataset(source, script_args.depth_scale)
+    for source, data in zip(sources, loaded):
         if script_args.max_train_samples:
             data = data.select(range(min(script_args.max_train_samples, len(data))))
         store = None
@@ -313,23 +316,28 @@ def main(argv=None):
     augment_config = make_config(crop=script_args.crop, input_size=tuple(model.config.image_size))
     common = {"cache": script_args.cache_decoded, "image_mean": processor.image_mean,
               "image_std": processor.image_std, "input_size": tuple(model.config.image_size)}
+    # everything a typo can break is read before the training frames are decoded (minutes on 12,000 renders)
+    try:
+        loss_fn = LiteDepthLoss(terms=[t.strip() for t in script_args.losses.split(",") if t.strip()],
+                                weighting=script_args.loss_weighting)
+        levels = [int(level) for level in script_args.distill_levels.split(",") if level.strip()]
+        eval_data = load_depth_dataset(script_args.eval_data, script_args.depth_scale) \
+            if script_args.eval_data else None
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"litedepth train: {error}") from None
     with training_args.main_process_first(desc="decoding training frames"):  # one process fills the cache
         train_set = build_train_set(script_args, augment_config, common, training_args.world_size > 1)
     eval_set = None
-    if script_args.eval_data:
-        eval_set = RGBDDataset(load_depth_dataset(script_args.eval_data, script_args.depth_scale),
-                                       train=False, **common)
+    if eval_data is not None:
+        eval_set = RGBDDataset(eval_data, train=False, **common)
     elif training_args.eval_strategy != "no":
         training_args.eval_strategy = "no"
 
-    loss_fn = LiteDepthLoss(terms=[t.strip() for t in script_args.losses.split(",") if t.strip()],
-                            weighting=script_args.loss_weighting)
     distiller = None
     if script_args.teacher_name_or_path:
         from litedepth_hf.distillation import Distiller, Teacher
 
         teacher = Teacher.from_pretrained(script_args.teacher_name_or_path, student_processor=processor)
-        levels = [int(level) for level in script_args.distill_levels.split(",") if level.strip()]
         distiller = Distiller(teacher, script_args.distill_weight, levels, script_args.response_weight)
     trainer = LiteDepthTrainer(
         model=model,

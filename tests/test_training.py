@@ -160,6 +160,21 @@ def test_train_mix_names_sources(train_dir, tmp_path):
         train.parse_mix("synth=lots", ["synth"])
 
 
+def test_typos_stop_train_before_any_frame_is_decoded(train_dir, tmp_path):
+    """A bad loss term, eval folder or second training source once surfaced only after the first source was
+    decoded (minutes on 12,000 renders), and as a traceback."""
+    train = importlib.import_module("litedepth_hf.train")
+    cache = tmp_path / "decoded"
+    base = ["--output_dir", str(tmp_path / "out"), "--report_to", "none", "--decoded_cache", str(cache)]
+    train_dir = str(train_dir)
+    for extra, said in ((["--train_data", train_dir, "--losses", "silog,bogus"], "Unknown loss terms"),
+                        (["--train_data", train_dir, "--eval_data", str(tmp_path / "no_eval")], "not found"),
+                        (["--train_data", train_dir, str(tmp_path / "no_renders")], "not found")):
+        with pytest.raises(SystemExit, match=said):
+            train.main(base + extra)
+        assert not cache.exists()
+
+
 def test_stop_at_step_cuts_the_run_but_keeps_its_schedule(tmp_path, train_dir):
     out = tmp_path / "cut"
     result = train(out, train_dir, "--max_train_samples", "8", "--max_steps", "40", "--per_device_train_batch_size", "2",
