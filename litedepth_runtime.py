@@ -490,6 +490,14 @@ def run_stream(runner, source: str, paths: dict, smooth: float, max_frames: int,
     return timings
 
 
+def check_camera_arguments(parser, args) -> None:
+    """The camera flags' ranges, said by the parser before any model loads (here and in `litedepth predict`)."""
+    if args.fov is not None and not 0 < args.fov < 180:
+        parser.error("--fov must be in (0, 180) degrees")
+    if args.focal_length is not None and not args.focal_length > 0:
+        parser.error("--focal-length must be a positive number of pixels")
+
+
 def add_camera_and_output_arguments(parser) -> None:
     """The flags `litedepth predict` and this script share: the camera (for metric depth) and what is written."""
     camera = parser.add_mutually_exclusive_group()
@@ -522,10 +530,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 0.0 <= args.smooth < 1.0:
         parser.error("--smooth must be in [0, 1)")
-    if args.fov is not None and not 0 < args.fov < 180:
-        parser.error("--fov must be in (0, 180) degrees")
-    if args.focal_length is not None and not args.focal_length > 0:
-        parser.error("--focal-length must be a positive number of pixels")
+    check_camera_arguments(parser, args)
     if args.threads < 1:
         parser.error("--threads must be at least 1")
 

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from litedepth_runtime import add_camera_and_output_arguments
+from litedepth_runtime import add_camera_and_output_arguments, check_camera_arguments
 
 from .data import IMAGE_SUFFIXES
 
@@ -98,6 +98,11 @@ def run_predict(args) -> int:
         raise ValueError(f"Several inputs share the name(s) {sorted(duplicates)}: their outputs would collide")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    given = {Path(path).resolve() for path, _ in inputs}  # --overwrite must never replace a picture being read
+    inputs_hit = [str(p) for stem in stems for p in output_paths(out, stem, args.npy, args.grey).values()
+                  if p.resolve() in given]
+    if inputs_hit:
+        raise FileExistsError(f"{inputs_hit[0]} is an input image and would be an output: choose another --out")
     if not args.overwrite:  # every clash is found before the model runs once
         clashes = [str(p) for stem in stems for p in output_paths(out, stem, args.npy, args.grey).values()
                    if p.exists()]
@@ -433,7 +438,10 @@ def main(argv=None) -> int:
         from .train import main as train
 
         return train(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "predict":
+        check_camera_arguments(parser, args)
     try:
         return args.func(args)
     except (OSError, ValueError, RuntimeError) as error:

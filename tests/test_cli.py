@@ -81,6 +81,20 @@ def test_an_image_the_processor_refuses_or_warns_about_is_named_and_the_rest_get
     assert all((tmp_path / "out" / f"{stem}_depth_mm.png").is_file() for stem in ("b_blank", "c_blank", "d_ok"))
 
 
+def test_inputs_are_never_outputs_and_camera_flags_are_checked_first(tmp_path, dev_dir, capsys):
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    shutil.copy(dev_dir / "rgb" / "0004.jpg", folder / "a.jpg")
+    shutil.copy(dev_dir / "rgb" / "0005.jpg", folder / "a_depth.png")  # what a.jpg's colour map would be called
+    before = (folder / "a_depth.png").read_bytes()
+    assert main(["predict", str(folder), "--out", str(folder), "--overwrite"]) == 2
+    assert "a_depth.png is an input image and would be an output" in capsys.readouterr().err
+    assert (folder / "a_depth.png").read_bytes() == before
+    with pytest.raises(SystemExit):  # said by the parser, before the model loads
+        main(["predict", str(folder / "a.jpg"), "--fov", "0", "--out", str(tmp_path / "o")])
+    assert "--fov must be in (0, 180) degrees" in capsys.readouterr().err
+
+
 def test_console_script_help_reads_well():
     result = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "predict", "--help"],
                             capture_output=True, text=True, timeout=120)
