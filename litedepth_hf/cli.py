@@ -132,7 +132,7 @@ def run_predict(args) -> int:
         if not batch:
             continue
         depths = _predict_named(predict_depth, model, processor, batch, args)
-        for (path, stem, _), depth in zip(batch, depths):
+        for (path, stem, image), depth in zip(batch, depths):
             if depth is None:  # refused by the image processor: said and counted in _predict_named
                 failures += 1
                 bar.update()
@@ -149,7 +149,8 @@ def run_predict(args) -> int:
             finally:
                 bar.update()
             if few:
-                print(f"{path}: depth {depth.min():.2f}-{depth.max():.2f} m -> {', '.join(map(str, written.values()))}")
+                print(f"{path}: depth {depth.min():.2f}-{depth.max():.2f} m{_camera_note(image, args, model)} -> "
+                      + ", ".join(map(str, written.values())))
         del batch  # the images are freed here
     bar.close()
     if not few:
@@ -183,6 +184,26 @@ def _predict_named(predict_depth, model, processor, batch, args) -> list:
             tqdm.write(f"error: {_naming(batch[0][0], error)}", file=sys.stderr)
             return [None]
     return [_predict_named(predict_depth, model, processor, [member], args)[0] for member in batch]
+
+
+def _camera_note(image, args, model) -> str:
+    """' (camera: 63 deg from EXIF)' and the like: which camera set a camera-aware model's metres, since a wrong
+    one (a cropped photo's EXIF, the canonical guess) scales the whole map; '' for models without cameras."""
+    import math
+
+    from .image_processing_litedepth import focal_ratio
+
+    canonical = getattr(model.config, "canonical_focal_length", None)
+    if not canonical:
+        return ""
+    if args.focal_length or args.fov:
+        source = "--focal-length" if args.focal_length else "--fov"
+        ratio = focal_ratio(image, focal_length=args.focal_length, fov=args.fov)
+    else:
+        ratio, source = focal_ratio(image), "EXIF"
+        if math.isnan(ratio):
+            ratio, source = canonical, "none known: the canonical camera; --fov sets it"
+    return f" (camera: {math.degrees(2 * math.atan(0.5 / ratio)):.0f} deg horizontal, {source})"
 
 
 def _naming(path, error) -> str:

@@ -209,7 +209,8 @@ def test_predict_recursive_batches_grey_output_and_one_path_per_error(tmp_path, 
     code = main(["predict", str(photos), "--recursive", "--out", str(out), "--grey", "--batch-size", "2",
                  "--overwrite"])
     printed = capsys.readouterr().out
-    assert code == 1 and "depth " in printed and " m -> " in printed  # a line per image, with its range
+    assert code == 1 and "depth " in printed and " m (camera: " in printed  # a line per image, with its range
+    assert printed.count("60 deg horizontal, none known: the canonical camera") == 3  # and the camera that set it
     for stem in ("a", "kitchen/a", "kitchen/b"):
         assert (out / f"{stem}_depth.png").is_file() and (out / f"{stem}_depth_mm.png").is_file()
         grey = np.asarray(Image.open(out / f"{stem}_inverse_depth.png"))
