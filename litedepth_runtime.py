@@ -494,7 +494,7 @@ def check_camera_arguments(parser, args) -> None:
     """The camera flags' ranges, said by the parser before any model loads (here and in `litedepth predict`)."""
     if args.fov is not None and not 0 < args.fov < 180:
         parser.error("--fov must be in (0, 180) degrees")
-    if args.focal_length is not None and not args.focal_length > 0:
+    if args.focal_length is not None and not 0 < args.focal_length < float("inf"):
         parser.error("--focal-length must be a positive number of pixels")
 
 

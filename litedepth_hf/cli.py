@@ -159,9 +159,9 @@ def run_predict(args) -> int:
 
 
 def _predict_named(predict_depth, model, processor, batch, args) -> list:
-    """Depth maps for a batch, None for an image the processor refuses (NaN pixels, ...); its error and the
-    processor's warnings (a uniform image, a tiny one) are printed with the file's name. A batch that raises
-    or warns is run again one image at a time, so the name is the right one and the others still get depth."""
+    """Depth maps for a batch, None for an image that fails (NaN pixels, out of memory, ...); its error and the
+    processor's per-image warnings (a uniform image, a tiny one) are printed with the file's name. A batch that
+    fails or warns so is run again one image at a time, so the name is the right one and the others get depth."""
     import warnings
 
     from tqdm.auto import tqdm
@@ -171,7 +171,11 @@ def _predict_named(predict_depth, model, processor, batch, args) -> list:
             warnings.simplefilter("always")
             depths = predict_depth(model, processor, [image for _, _, image in members],
                                    batch_size=args.batch_size, focal_length=args.focal_length, fov=args.fov)
-        return depths, [str(w.message).split(". If ")[0].split(": pass ")[0] for w in caught]
+        said = [str(w.message).split(". If ")[0] for w in caught if str(w.message).startswith("An image")]
+        for w in caught:  # the processor's per-image warnings all begin "An image"; others go out as they came
+            if not str(w.message).startswith("An image"):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return depths, said
 
     try:
         depths, said = run(batch)
@@ -179,7 +183,7 @@ def _predict_named(predict_depth, model, processor, batch, args) -> list:
             for message in dict.fromkeys(said):
                 tqdm.write(f"warning: {batch[0][0]}: {message}", file=sys.stderr)
             return depths
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:  # RuntimeError: torch's, out of memory among them
         if len(batch) == 1:
             tqdm.write(f"error: {_naming(batch[0][0], error)}", file=sys.stderr)
             return [None]
@@ -194,7 +198,7 @@ def _camera_note(image, args, model) -> str:
     from .image_processing_litedepth import focal_ratio
 
     canonical = getattr(model.config, "canonical_focal_length", None)
-    if not canonical:
+    if not canonical or args.scale_from:  # --scale-from, not the camera, sets the metres then
         return ""
     if args.focal_length or args.fov:
         source = "--focal-length" if args.focal_length else "--fov"

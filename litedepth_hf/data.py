@@ -154,7 +154,7 @@ def load_depth_dataset(source: Union[str, Path], depth_scale: Optional[float] = 
 
     `depth_scale` is required for paired folders (1000 for MAI millimetres, 5000 for TUM).
     """
-    path = Path(source)
+    path = Path(source).expanduser()
     if (path / "manifest.csv").is_file():
         return load_manifest_folder(path)
     if path.is_dir() and (path / "dataset_info.json").is_file():

@@ -20,7 +20,8 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
 
     register()  # a no-op after `import litedepth_hf`; needed under the `litedepth` command, which defers it
     name_or_path = str(name_or_path or DEFAULT_CHECKPOINT)
-    if name_or_path in EMBEDDED_CHECKPOINTS and not Path(name_or_path).exists():  # a folder of that name wins
+    if name_or_path in EMBEDDED_CHECKPOINTS and not (Path(name_or_path) / "config.json").is_file():  # a model
+        # folder of that name wins
         name_or_path = EMBEDDED_CHECKPOINTS[name_or_path]
     if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
         raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")

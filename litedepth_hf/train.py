@@ -29,7 +29,7 @@ from typing import Optional
 import numpy as np
 import torch
 from PIL import Image
-from transformers import HfArgumentParser, TrainingArguments, set_seed
+from transformers import HfArgumentParser, PretrainedConfig, TrainingArguments, set_seed
 
 from litedepth_hf import LiteDepthConfig, LiteDepthForDepthEstimation, LiteDepthImageProcessor
 from litedepth_hf.augmentation import AugmentConfig
@@ -220,7 +220,12 @@ def build_model(script_args):
             raise SystemExit(f"--config is neither a JSON file nor inline JSON: {error}")
         if not isinstance(given, dict):
             raise SystemExit(f"--config must be a JSON object of LiteDepthConfig fields, got {type(given).__name__}")
-        known = set(inspect.signature(LiteDepthConfig.__init__).parameters) | set(vars(LiteDepthConfig()))
+        default = LiteDepthConfig()  # a saved config.json (auto_map, model_type, ...) is a valid --config too
+        known = set(inspect.signature(LiteDepthConfig.__init__).parameters) | set(vars(default))
+        known |= set(inspect.signature(PretrainedConfig.__init__).parameters) | {k for k in given
+                                                                                if hasattr(default, k)}
+        known |= {"auto_map", "model_type", "transformers_version", "architectures", "torch_dtype", "dtype",
+                  "attn_implementation", "name_or_path"}
         unknown = sorted(set(given) - known)
         if unknown:  # a misspelt field would otherwise be stored and ignored: the default model trains silently
             raise SystemExit(f"--config: unknown LiteDepthConfig field(s) {', '.join(unknown)}")
@@ -251,19 +256,20 @@ def build_train_set(script_args, augment_config, common: dict, distributed: bool
     from litedepth_hf.data import DecodedFrames, source_name
     from litedepth_hf.training import MixtureDataset
 
-    sources = expand_sources(script_args.train_data)
-    names = [source_name(s) for s in sources]
-    weights = parse_mix(script_args.train_mix, names)
+    try:  # every source is found before the first is decoded
+        sources = expand_sources(script_args.train_data)
+        names = [source_name(s) for s in sources]
+        weights = parse_mix(script_args.train_mix, names)
+        loaded = [load_depth_dataset(source, script_args.depth_scale) for source in sources]
+        restyle = load_depth_dataset(script_args.restyle_from) if script_args.restyle_from else None
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"litedepth train: {error}") from None
     references = None
-    if script_args.restyle_from:
+    if restyle is not None:
         from litedepth_hf.data import example_arrays
 
         references = [np.asarray(Image.fromarray(example_arrays(row)[0]).resize((160, 120), Image.BILINEAR))
-                      for row in load_depth_dataset(script_args.restyle_from)]
-    try:  # every source is found before the first is decoded
-        loaded = [load_depth_dataset(source, script_args.depth_scale) for source in sources]
-    except (ValueError, OSError) as error:
-        raise SystemExit(f"litedepth train: {error}") from None
+                      for row in restyle]
     sets = []
     for source, data in zip(sources, loaded):
         if script_args.max_train_samples:
@@ -320,7 +326,11 @@ def main(argv=None):
     try:
         loss_fn = LiteDepthLoss(terms=[t.strip() for t in script_args.losses.split(",") if t.strip()],
                                 weighting=script_args.loss_weighting)
-        levels = [int(level) for level in script_args.distill_levels.split(",") if level.strip()]
+        try:
+            levels = [int(level) for level in script_args.distill_levels.split(",") if level.strip()]
+        except ValueError:
+            levels = script_args.distill_levels
+            raise ValueError(f"--distill_levels must be comma-separated integers, got {levels!r}") from None
         eval_data = load_depth_dataset(script_args.eval_data, script_args.depth_scale) \
             if script_args.eval_data else None
     except (ValueError, OSError) as error:

@@ -95,6 +95,35 @@ def test_inputs_are_never_outputs_and_camera_flags_are_checked_first(tmp_path, d
     assert "--fov must be in (0, 180) degrees" in capsys.readouterr().err
 
 
+def test_a_batch_that_runs_out_of_memory_is_split_and_other_warnings_pass_through(dev_dir, capsys):
+    """torch's out-of-memory error is a RuntimeError: the batch reruns one image at a time and all get depth;
+    a library warning that is not the processor's per-image one is shown as a warning, not pinned on a file."""
+    import argparse
+    import warnings
+
+    from litedepth_hf.cli import _predict_named
+    from litedepth_hf.image_processing_litedepth import load_image_file
+    from litedepth_hf.inference import load_model, predict_depth
+
+    model, processor = load_model(None)
+    batch = [(dev_dir / "rgb" / f"000{i}.jpg", f"000{i}", load_image_file(dev_dir / "rgb" / f"000{i}.jpg"))
+             for i in (4, 5)]
+    calls = []
+
+    def tight_memory(model, processor, images, **kwargs):
+        calls.append(len(images))
+        if len(images) > 1:
+            raise RuntimeError("CPU out of memory")  # as torch.OutOfMemoryError would
+        warnings.warn("a library's own deprecation note", FutureWarning)
+        return predict_depth(model, processor, images, **kwargs)
+
+    args = argparse.Namespace(batch_size=2, focal_length=None, fov=None)
+    with pytest.warns(FutureWarning, match="a library's own deprecation note"):
+        depths = _predict_named(tight_memory, model, processor, batch, args)
+    assert calls == [2, 1, 1] and all(d is not None and d.shape == (480, 640) for d in depths)
+    assert "0004.jpg" not in capsys.readouterr().err  # not pinned on a file
+
+
 def test_console_script_help_reads_well():
     result = subprocess.run([sys.executable, "-m", "litedepth_hf.cli", "predict", "--help"],
                             capture_output=True, text=True, timeout=120)

@@ -65,7 +65,11 @@ def test_missing_and_broken_folders_name_the_problem(tmp_path, train_dir, monkey
     for typo in ("runs/renderz", "runs/no_such/folder", "~/no_such_folder"):  # local typos, never Hub ids
         with pytest.raises(FileNotFoundError, match=f"Dataset folder not found: {typo}"):
             load_depth_dataset(typo)
+    monkeypatch.setenv("HOME", str(tmp_path))  # a ~ the shell left alone (a recipe file, --flag=~/x) is expanded
+    (tmp_path / "runs" / "desk").symlink_to(train_dir, target_is_directory=True)
+    assert len(load_depth_dataset("~/runs/desk")) == len(load_depth_dataset(train_dir))
     monkeypatch.undo()
+    (tmp_path / "runs" / "desk").unlink()
     (tmp_path / "runs").rmdir()
     (tmp_path / "rgb").mkdir()
     (tmp_path / "depth").mkdir()

@@ -304,7 +304,7 @@ def test_same_seed_same_files_shards_and_resume(tiny_set, tmp_path):
     resumed = synthetic.synthesize(again, 6, config, workers=1, progress=False)
     assert resumed["rendered"] == 3 and resumed["skipped"] == 3
     _assert_same(_files(again), reference)
-    with pytest.raises(FileExistsError, match="holds a dataset of 6 images: --num 4 would cut its manifest"):
+    with pytest.raises(FileExistsError, match="holds a dataset started with --num 6: --num 4 would cut its manifest"):
         synthetic.synthesize(again, 4, config, workers=1, progress=False)  # checked before any frame renders
     _assert_same(_files(again), reference)
 

@@ -119,6 +119,8 @@ def test_recipe_file_is_read_and_the_command_line_wins(tmp_path):
         script.build_model(args)
     args.config = '{"width_multiplier": 2.0}'
     assert script.build_model(args).config.width_multiplier == 2.0
+    args.config = str(ROOT / "litedepth_hf" / "checkpoints" / "litedepth-synth" / "config.json")  # a saved one
+    assert script.build_model(args).config.canonical_focal_length == pytest.approx(0.866)
     args.config = None
     args, training, _ = script.parse_args(["--recipe", "litedepth-synth", *base, "--seed", "5"])
     assert (args.crop, args.augment, args.loss_weighting, args.camera_model) == ("fixed", "strong", "fixed", True)

@@ -87,8 +87,8 @@ def _check_out(out: Path, meta: dict) -> dict:
                               f"{existing.get('shard')}): use another --out, or the same arguments to resume")
     held, asked = existing.get("num_requested", 0), meta["num_requested"]
     if held > asked:  # its manifest would silently lose rows
-        raise FileExistsError(f"--out {out} holds a dataset of {held} images: --num {asked} would cut its manifest; "
-                              f"give --num {held} (or more) to resume it, or another --out")
+        raise FileExistsError(f"--out {out} holds a dataset started with --num {held}: --num {asked} would cut its "
+                              f"manifest; give --num {held} (or more) to resume it, or another --out")
     rows = {}
     if progress.is_file():
         for line in progress.read_text().splitlines():
