@@ -98,14 +98,13 @@ def run_predict(args) -> int:
         raise ValueError(f"Several inputs share the name(s) {sorted(duplicates)}: their outputs would collide")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    outputs = [p for stem in stems for p in output_paths(out, stem, args.npy, args.grey).values()]
     given = {Path(path).resolve() for path, _ in inputs}  # --overwrite must never replace a picture being read
-    inputs_hit = [str(p) for stem in stems for p in output_paths(out, stem, args.npy, args.grey).values()
-                  if p.resolve() in given]
+    inputs_hit = [str(p) for p in outputs if p.resolve() in given]
     if inputs_hit:
         raise FileExistsError(f"{inputs_hit[0]} is an input image and would be an output: choose another --out")
     if not args.overwrite:  # every clash is found before the model runs once
-        clashes = [str(p) for stem in stems for p in output_paths(out, stem, args.npy, args.grey).values()
-                   if p.exists()]
+        clashes = [str(p) for p in outputs if p.exists()]
         if clashes:
             more = f" and {len(clashes) - 3} more" if len(clashes) > 3 else ""
             raise FileExistsError(f"{out}/ already holds {', '.join(clashes[:3])}{more}: pass --overwrite to "
@@ -171,9 +170,11 @@ def _predict_named(predict_depth, model, processor, batch, args) -> list:
             warnings.simplefilter("always")
             depths = predict_depth(model, processor, [image for _, _, image in members],
                                    batch_size=args.batch_size, focal_length=args.focal_length, fov=args.fov)
-        said = [str(w.message).split(". If ")[0] for w in caught if str(w.message).startswith("An image")]
+        said = []
         for w in caught:  # the processor's per-image warnings all begin "An image"; others go out as they came
-            if not str(w.message).startswith("An image"):
+            if str(w.message).startswith("An image"):
+                said.append(str(w.message).split(". If ")[0])
+            else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return depths, said
 

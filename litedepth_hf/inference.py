@@ -11,6 +11,15 @@ from . import DEFAULT_CHECKPOINT, EMBEDDED_CHECKPOINTS
 from .image_processing_litedepth import _per_image, _shown_size
 
 
+def resolve_checkpoint(name_or_path: Union[str, Path, None]) -> str:
+    """The folder or Hub id a model name means: the default for None, an embedded checkpoint for its README name
+    (`litedepth-tum`) unless a model folder of that name is here, else the name itself."""
+    name = str(name_or_path or DEFAULT_CHECKPOINT)
+    if name in EMBEDDED_CHECKPOINTS and not (Path(name) / "config.json").is_file():
+        return EMBEDDED_CHECKPOINTS[name]
+    return name
+
+
 def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu", **kwargs):
     """(model, image processor) from a folder, Hub id or embedded name (`litedepth-tum`); the default when None.
 
@@ -19,10 +28,7 @@ def load_model(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
     from . import register
 
     register()  # a no-op after `import litedepth_hf`; needed under the `litedepth` command, which defers it
-    name_or_path = str(name_or_path or DEFAULT_CHECKPOINT)
-    if name_or_path in EMBEDDED_CHECKPOINTS and not (Path(name_or_path) / "config.json").is_file():  # a model
-        # folder of that name wins
-        name_or_path = EMBEDDED_CHECKPOINTS[name_or_path]
+    name_or_path = resolve_checkpoint(name_or_path)
     if Path(name_or_path).exists() and not (Path(name_or_path) / "config.json").is_file():
         raise FileNotFoundError(f"{name_or_path} is not a model folder: config.json is missing")
     if not Path(name_or_path).exists() and not _looks_like_hub_id(name_or_path):

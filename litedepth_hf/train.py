@@ -221,9 +221,8 @@ def build_model(script_args):
         if not isinstance(given, dict):
             raise SystemExit(f"--config must be a JSON object of LiteDepthConfig fields, got {type(given).__name__}")
         default = LiteDepthConfig()  # a saved config.json (auto_map, model_type, ...) is a valid --config too
-        known = set(inspect.signature(LiteDepthConfig.__init__).parameters) | set(vars(default))
-        known |= set(inspect.signature(PretrainedConfig.__init__).parameters) | {k for k in given
-                                                                                if hasattr(default, k)}
+        known = set(inspect.signature(LiteDepthConfig.__init__).parameters) | {k for k in given if hasattr(default, k)}
+        known |= set(inspect.signature(PretrainedConfig.__init__).parameters)
         known |= {"auto_map", "model_type", "transformers_version", "architectures", "torch_dtype", "dtype",
                   "attn_implementation", "name_or_path"}
         unknown = sorted(set(given) - known)

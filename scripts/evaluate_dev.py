@@ -22,7 +22,7 @@ from litedepth_cli import quiet_import_noise
 
 quiet_import_noise()  # before the library's import pulls in transformers (and torchao where installed)
 from litedepth_hf.data import DEV_FOLDERS, TRAIN_FOLDER, example_arrays, load_depth_dataset  # noqa: E402
-from litedepth_hf.inference import evaluate_dataset, load_model  # noqa: E402
+from litedepth_hf.inference import evaluate_dataset, load_model, resolve_checkpoint  # noqa: E402
 from litedepth_hf.metrics import METRIC_NAMES, depth_metrics, layout_prediction, layout_prior, median_depth  # noqa: E402
 from litedepth_hf.visualization import colorize_depth, depth_range, error_map, image_grid  # noqa: E402
 
@@ -33,10 +33,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def never_saw(model_name, folder_name: str) -> bool:
     """Whether a model's training_run.json shows it never trained on `folder_name` (a renders-only model
     never saw tum_fr1_rpy, which then joins its dev folders). Unknown history (a Hub id, no record): False."""
-    from litedepth_hf import DEFAULT_CHECKPOINT, EMBEDDED_CHECKPOINTS
-
-    name = model_name or DEFAULT_CHECKPOINT
-    record = Path(EMBEDDED_CHECKPOINTS.get(name, name) if not Path(name).exists() else name) / "training_run.json"
+    record = Path(resolve_checkpoint(model_name)) / "training_run.json"
     if not record.is_file():
         return False
     sources = json.loads(record.read_text()).get("script_args", {}).get("train_data") or []
@@ -119,9 +116,9 @@ def evaluate(argv=None) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         parser.error(f"--max-frames must be at least 1, got {args.max_frames}")
     written = ("metrics.json", "metrics.md", "grid.png")
-    held = [name for name in written if args.out and (Path(args.out) / name).exists()]
-    if held and not args.overwrite:  # a saved metrics.json is what `litedepth push --eval-results` reads
-        parser.error(f"--out {args.out} already holds {', '.join(held)}: pass --overwrite to replace them, or "
+    present = [name for name in written if args.out and (Path(args.out) / name).exists()]
+    if present and not args.overwrite:  # a saved metrics.json is what `litedepth push --eval-results` reads
+        parser.error(f"--out {args.out} already holds {', '.join(present)}: pass --overwrite to replace them, or "
                      "choose another --out")
 
     folders = args.data or [str(SHARED_DATA / name) for name in DEV_FOLDERS]
